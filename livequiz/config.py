@@ -1,0 +1,74 @@
+"""Settings read from environment variables prefixed ``LIVEQUIZ_``.
+
+Every default points at a service on 127.0.0.1 on its standard port, so a developer machine
+with Redis, RabbitMQ and MySQL running needs no configuration except the token secret.
+"""
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from livequiz.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIVEQUIZ_", extra="ignore")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    mysql_url: str = "mysql+pymysql://root:@127.0.0.1:3306/test"
+
+    # HS256 signing key for every token. No default: a key in code would let anyone mint tokens.
+    token_secret: SecretStr | None = None
+    access_token_ttl_s: int = Field(default=3600, gt=0)
+    # A player token must outlive the longest game, reconnects included.
+    player_token_ttl_s: int = Field(default=6 * 3600, gt=0)
+
+    # API Gateway closes a WebSocket connection after 2 hours, so a record never needs to live longer.
+    connection_ttl_s: int = Field(default=2 * 3600, gt=0)
+    # Live game state in Redis expires a day after its last write; MySQL keeps the results.
+    game_ttl_s: int = Field(default=24 * 3600, gt=0)
+
+    # Base URL of the API Gateway Management API, for example
+    # https://abc123.execute-api.eu-west-1.amazonaws.com/prod or the local runtime's URL.
+    management_url: str | None = None
+    aws_region: str = "us-east-1"
+    broadcast_concurrency: int = Field(default=32, gt=0)
+    broadcast_timeout_s: float = Field(default=3.0, gt=0)
+
+    exchange: str = "livequiz"
+    persist_queue: str = "livequiz.persist"
+    broadcast_queue: str = "livequiz.broadcast"
+    deadline_queue: str = "livequiz.deadline"
+    # A message redelivered this many times goes to the queue's dead-letter queue.
+    delivery_limit: int = Field(default=5, gt=0)
+
+    # Largest WebSocket message the answer function parses; larger ones get an error frame.
+    max_message_bytes: int = Field(default=4096, gt=0)
+
+    def require_token_secret(self) -> str:
+        if self.token_secret is None or not self.token_secret.get_secret_value():
+            raise ConfigError(
+                "LIVEQUIZ_TOKEN_SECRET is not set: set it to a random string of at least 32 bytes"
+            )
+        secret = self.token_secret.get_secret_value()
+        if len(secret.encode()) < 32:
+            raise ConfigError("LIVEQUIZ_TOKEN_SECRET is too short: use at least 32 bytes")
+        return secret
+
+    def require_management_url(self) -> str:
+        if not self.management_url:
+            raise ConfigError(
+                "LIVEQUIZ_MANAGEMENT_URL is not set: set it to the WebSocket API's "
+                "https://{api-id}.execute-api.{region}.amazonaws.com/{stage} URL"
+            )
+        return self.management_url.rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigError(f"invalid livequiz setting: {error}") from error
