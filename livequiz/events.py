@@ -1,0 +1,230 @@
+"""Events on RabbitMQ: the topology, a publisher with confirms, and decoding of ``aws:rmq`` events.
+
+Topology (declared by ``declare_topology``, idempotent):
+
+    exchange livequiz (topic)
+      ├── answer.accepted, game.*           -> queue livequiz.persist
+      ├── scores.changed, question.*,
+      │   game.*                            -> queue livequiz.broadcast
+      └── question.deadline                 -> queue livequiz.deadline
+    exchange livequiz.dead (direct)         -> queue <name>.dead for each queue above
+
+The three work queues are quorum queues with a delivery limit: a message that keeps failing is
+dead-lettered to ``<queue>.dead`` instead of blocking the queue. Question deadlines use one
+classic queue per time limit (``livequiz.delay.<ms>``) whose messages expire after exactly
+that limit and are then dead-lettered to the exchange under ``question.deadline``; one limit per
+queue keeps expiry in publish order, which per-message TTLs in a shared queue would not.
+
+Delivery is at least once end to end: a publisher retry or a redelivered batch can repeat a
+message, so every consumer is idempotent on the message's ``id``.
+"""
+
+import base64
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pika
+import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel
+
+from livequiz.config import Settings
+from livequiz.errors import InvalidInputError, ServiceError
+
+logger = logging.getLogger(__name__)
+
+DEAD_LETTER_EXCHANGE_SUFFIX = ".dead"
+DEADLINE_ROUTING_KEY = "question.deadline"
+# An unused delay queue is deleted by the broker after a day.
+DELAY_QUEUE_EXPIRES_MS = 24 * 3600 * 1000
+
+ROUTES: dict[str, tuple[str, ...]] = {
+    "persist": ("answer.accepted", "game.*"),
+    "broadcast": ("scores.changed", "question.*", "game.*"),
+    "deadline": (DEADLINE_ROUTING_KEY,),
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One message on the exchange; ``id`` is stable across retries of the same fact."""
+
+    type: str
+    game_id: str
+    id: str
+    at_ms: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        body = {"type": self.type, "game": self.game_id, "id": self.id, "at_ms": self.at_ms, "data": self.data}
+        return json.dumps(body, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> "Event":
+        try:
+            body = json.loads(raw)
+            return cls(type=body["type"], game_id=body["game"], id=body["id"], at_ms=body["at_ms"], data=body["data"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise InvalidInputError("invalid_event", f"malformed event message: {error}") from error
+
+
+def queue_names(settings: Settings) -> dict[str, str]:
+    return {
+        "persist": settings.persist_queue,
+        "broadcast": settings.broadcast_queue,
+        "deadline": settings.deadline_queue,
+    }
+
+
+def declare_topology(channel: BlockingChannel, settings: Settings) -> None:
+    """Declare the exchanges, the work queues with their dead-letter queues, and their bindings."""
+    dead_exchange = settings.exchange + DEAD_LETTER_EXCHANGE_SUFFIX
+    channel.exchange_declare(settings.exchange, exchange_type="topic", durable=True)
+    channel.exchange_declare(dead_exchange, exchange_type="direct", durable=True)
+    for role, queue in queue_names(settings).items():
+        dead_queue = queue + DEAD_LETTER_EXCHANGE_SUFFIX
+        channel.queue_declare(dead_queue, durable=True)
+        channel.queue_bind(dead_queue, dead_exchange, routing_key=queue)
+        arguments = {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": settings.delivery_limit,
+            "x-dead-letter-exchange": dead_exchange,
+            "x-dead-letter-routing-key": queue,
+        }
+        channel.queue_declare(queue, durable=True, arguments=arguments)
+        for routing_key in ROUTES[role]:
+            channel.queue_bind(queue, settings.exchange, routing_key=routing_key)
+
+
+def delay_queue_name(delay_ms: int) -> str:
+    return f"livequiz.delay.{delay_ms}"
+
+
+class Publisher:
+    """Publishes persistent messages and waits for the broker's confirm of each one.
+
+    A pika connection is not thread-safe, so use ``publisher(settings)`` to get one per thread.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._connection: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+        self._delay_queues: set[int] = set()
+
+    def _open(self) -> BlockingChannel:
+        if self._channel is not None and self._channel.is_open:
+            return self._channel
+        self.close()
+        parameters = pika.URLParameters(self.settings.rabbitmq_url)
+        self._connection = pika.BlockingConnection(parameters)
+        channel = self._connection.channel()
+        channel.confirm_delivery()
+        declare_topology(channel, self.settings)
+        self._channel = channel
+        self._delay_queues.clear()
+        logger.info("publisher connected to RabbitMQ")
+        return channel
+
+    def close(self) -> None:
+        if self._connection is not None and self._connection.is_open:
+            try:
+                self._connection.close()
+            except pika.exceptions.AMQPError as error:
+                logger.warning("closing the RabbitMQ connection failed: %s", error)
+        self._connection = None
+        self._channel = None
+
+    def _send(self, exchange: str, routing_key: str, event: Event, expiration_ms: int | None = None) -> None:
+        properties = pika.BasicProperties(
+            content_type="application/json",
+            delivery_mode=pika.DeliveryMode.Persistent,
+            message_id=event.id,
+            timestamp=event.at_ms // 1000,
+            type=event.type,
+        )
+        # Two tries: a broker restart drops the cached connection, and the retry reconnects. A
+        # message whose confirm was lost may arrive twice, which consumers tolerate.
+        for attempt in (1, 2):
+            try:
+                channel = self._open()
+                if expiration_ms is not None:
+                    self._declare_delay_queue(channel, expiration_ms)
+                channel.basic_publish(exchange, routing_key, event.to_json(), properties, mandatory=True)
+                return
+            except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError) as error:
+                self.close()
+                if attempt == 2:
+                    raise ServiceError(f"publishing {event.type} {event.id} failed: {error}") from error
+                logger.warning("publishing %s %s failed, reconnecting: %s", event.type, event.id, error)
+            except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as error:
+                raise ServiceError(f"RabbitMQ did not accept {event.type} {event.id}: {error}") from error
+
+    def _declare_delay_queue(self, channel: BlockingChannel, delay_ms: int) -> None:
+        if delay_ms in self._delay_queues:
+            return
+        arguments = {
+            "x-message-ttl": delay_ms,
+            "x-expires": DELAY_QUEUE_EXPIRES_MS,
+            "x-dead-letter-exchange": self.settings.exchange,
+            "x-dead-letter-routing-key": DEADLINE_ROUTING_KEY,
+        }
+        channel.queue_declare(delay_queue_name(delay_ms), durable=True, arguments=arguments)
+        self._delay_queues.add(delay_ms)
+
+    def publish(self, routing_key: str, event: Event) -> None:
+        self._send(self.settings.exchange, routing_key, event)
+
+    def dead_letter(self, queue: str, raw: bytes, reason: str) -> None:
+        """Put a message that can never be processed on ``queue``'s dead-letter queue."""
+        properties = pika.BasicProperties(
+            delivery_mode=pika.DeliveryMode.Persistent, headers={"x-livequiz-reason": reason}
+        )
+        exchange = self.settings.exchange + DEAD_LETTER_EXCHANGE_SUFFIX
+        try:
+            self._open().basic_publish(exchange, queue, raw, properties, mandatory=True)
+        except pika.exceptions.AMQPError as error:
+            raise ServiceError(f"dead-lettering a message from {queue} failed: {error}") from error
+
+    def publish_after(self, delay_ms: int, event: Event) -> None:
+        """Publish ``event`` under ``question.deadline`` once ``delay_ms`` has passed."""
+        self._send("", delay_queue_name(delay_ms), event, expiration_ms=delay_ms)
+
+
+_local = threading.local()
+
+
+def publisher(settings: Settings) -> Publisher:
+    """Return this thread's publisher; a Lambda environment has one thread, so one publisher."""
+    current: Publisher | None = getattr(_local, "publisher", None)
+    if current is None or current.settings is not settings:
+        current = Publisher(settings)
+        _local.publisher = current
+    return current
+
+
+def decode_rmq_event(event: dict[str, Any], settings: Settings) -> list[Event]:
+    """Decode the messages of an Amazon MQ for RabbitMQ (``aws:rmq``) Lambda event, in order.
+
+    A message that is not a valid event is moved to its queue's dead-letter queue, untouched,
+    and left out: redelivering it could never succeed, and it must not hold back the batch.
+    """
+    decoded: list[Event] = []
+    for source, messages in event.get("rmqMessagesByQueue", {}).items():
+        queue = source.split("::", 1)[0]
+        for message in messages:
+            raw = base64.b64decode(message.get("data", ""))
+            try:
+                decoded.append(Event.from_json(raw))
+            except InvalidInputError as error:
+                message_id = message.get("basicProperties", {}).get("messageId")
+                logger.error("moving malformed message %s from %s to its dead-letter queue: %s", message_id, queue, error)
+                publisher(settings).dead_letter(queue, raw, error.message)
+    return decoded
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000

@@ -1,0 +1,51 @@
+-- Record one answer and add its points, atomically, at most once per player per question.
+-- KEYS[1] game hash          KEYS[2] answers hash of this question (player -> answer JSON)
+-- KEYS[3] totals hash        KEYS[4] reached hash (player -> rank sequence number)
+-- KEYS[5] ranking sorted set KEYS[6] rank sequence counter   KEYS[7] online hash (player -> connection)
+-- ARGV: player, round, now_ms, points, answer JSON, RANK_SEQ_SPAN, game TTL in seconds
+-- Returns {status, total, answered, online, closed}; status is "accepted", "already_answered",
+-- "question_not_open" (the question closed or another one opened since the handler read the
+-- state) or "too_late".
+local player, round, now_ms, points = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local span, ttl = tonumber(ARGV[6]), tonumber(ARGV[7])
+
+local state = redis.call('HMGET', KEYS[1], 'phase', 'round', 'deadline_ms')
+if state[1] ~= 'question_open' or state[2] ~= round then
+  return {'question_not_open', 0, 0, 0, 0}
+end
+if now_ms > tonumber(state[3]) then
+  return {'too_late', 0, 0, 0, 0}
+end
+-- HSETNX is the once-per-player guard: a duplicate frame or a retried invocation stops here.
+if redis.call('HSETNX', KEYS[2], player, ARGV[5]) == 0 then
+  local total = tonumber(redis.call('HGET', KEYS[3], player) or '0')
+  return {'already_answered', total, 0, 0, 0}
+end
+redis.call('EXPIRE', KEYS[2], ttl)
+
+local total = redis.call('HINCRBY', KEYS[3], player, points)
+if points > 0 then
+  local seq = redis.call('INCR', KEYS[6])
+  redis.call('HSET', KEYS[4], player, seq)
+  -- %.0f keeps every digit; tostring would round the score to 14 significant digits.
+  redis.call('ZADD', KEYS[5], string.format('%.0f', total * span + (span - 1 - seq)), player)
+end
+
+-- The question closes early once every connected player has answered. The counts are compared
+-- first so that the scan over the online players runs only when closing is possible.
+local answered = redis.call('HLEN', KEYS[2])
+local online = redis.call('HLEN', KEYS[7])
+local closed = 0
+if answered >= online then
+  closed = 1
+  for _, online_player in ipairs(redis.call('HKEYS', KEYS[7])) do
+    if redis.call('HEXISTS', KEYS[2], online_player) == 0 then
+      closed = 0
+      break
+    end
+  end
+  if closed == 1 then
+    redis.call('HSET', KEYS[1], 'phase', 'question_closed', 'closed_at_ms', now_ms)
+  end
+end
+return {'accepted', total, answered, online, closed}

@@ -1,0 +1,301 @@
+"""Live game state in Redis: games, players, connections, answers and the ranking.
+
+Every key of one game carries the game id as a hash tag (``lq:{<game>}:...``), so the Lua
+scripts that touch several keys of a game also run on a Redis cluster. Connection records are
+keyed by connection id alone, because a WebSocket message names only its connection.
+
+Keys of a game:
+
+    lq:{g}:game         hash   phase, question, round, deadline and the game's metadata
+    lq:{g}:questions    list   one JSON object per question, in play order
+    lq:{g}:players      hash   player id -> {"nickname", "user_id"} as JSON
+    lq:{g}:nicknames    hash   case-folded nickname -> player id
+    lq:{g}:totals       hash   player id -> total points
+    lq:{g}:reached      hash   player id -> rank sequence number of the last score change
+    lq:{g}:ranking      zset   player id -> rules.rank_score(total, reached)
+    lq:{g}:rankseq      string counter behind the rank sequence numbers
+    lq:{g}:answers:<i>  hash   player id -> answer JSON for question i
+    lq:{g}:conns        hash   connection id -> player id, or "host"
+    lq:{g}:online       hash   player id -> its live connection id
+    lq:{g}:frameseq     string sequence number of the last frame broadcast to the game
+    lq:conn:<c>         hash   game, role and player of connection c, with a TTL
+    lq:pin:<pin>        string game id of a live game PIN
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from typing import Any, cast
+
+import redis
+
+from livequiz.errors import ConflictError, NotFoundError
+from livequiz.ids import ConnectionId, GameId, GamePin, PlayerId, UserId, new_pin
+from livequiz.rules import RANK_SEQ_SPAN, GamePhase, GameState, ScoredAnswer
+
+logger = logging.getLogger(__name__)
+
+HOST = "host"
+PIN_ATTEMPTS = 20
+
+
+class Role(StrEnum):
+    PLAYER = "player"
+    HOST = "host"
+
+
+@dataclass(frozen=True)
+class ConnectionRecord:
+    connection_id: ConnectionId
+    game_id: GameId
+    role: Role
+    # The player id, or "host" for the host's connections.
+    player_id: str
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    status: str
+    total: int
+    answered: int
+    online: int
+    closed: bool
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
+
+
+@dataclass(frozen=True)
+class RankedPlayer:
+    rank: int
+    player_id: PlayerId
+    nickname: str
+    score: int
+    reached_seq: int
+
+
+def _script(name: str) -> str:
+    return resources.files("livequiz").joinpath(f"lua/{name}.lua").read_text()
+
+
+class GameStore:
+    """Operations on live game state; each multi-key write is one Lua script."""
+
+    def __init__(self, client: "redis.Redis[str]", game_ttl_s: int, connection_ttl_s: int) -> None:
+        self.redis = client
+        self.game_ttl_s = game_ttl_s
+        self.connection_ttl_s = connection_ttl_s
+        self._answer = client.register_script(_script("answer"))
+        self._transition = client.register_script(_script("transition"))
+        self._join = client.register_script(_script("join"))
+        self._connect = client.register_script(_script("connect"))
+        self._disconnect = client.register_script(_script("disconnect"))
+
+    @staticmethod
+    def key(game_id: str, name: str) -> str:
+        return f"lq:{{{game_id}}}:{name}"
+
+    def _keys(self, game_id: str, *names: str) -> list[str]:
+        return [self.key(game_id, name) for name in names]
+
+    # Games
+
+    def create_game(
+        self,
+        game_id: GameId,
+        quiz_id: int,
+        host_user_id: UserId,
+        title: str,
+        questions: list[dict[str, Any]],
+    ) -> GamePin:
+        """Store a new game in the lobby and reserve a PIN for it; return the PIN."""
+        pipe = self.redis.pipeline(transaction=True)
+        game_key, questions_key = self._keys(game_id, "game", "questions")
+        pipe.hset(
+            game_key,
+            mapping={
+                "phase": GamePhase.LOBBY.value,
+                "question_count": len(questions),
+                "question": -1,
+                "round": 0,
+                "quiz_id": quiz_id,
+                "host_user_id": host_user_id,
+                "title": title,
+            },
+        )
+        pipe.rpush(questions_key, *[json.dumps(question) for question in questions])
+        pipe.expire(game_key, self.game_ttl_s)
+        pipe.expire(questions_key, self.game_ttl_s)
+        pipe.execute()
+        for _ in range(PIN_ATTEMPTS):
+            pin = new_pin()
+            if self.redis.set(f"lq:pin:{pin}", game_id, nx=True, ex=self.game_ttl_s):
+                self.redis.hset(game_key, "pin", pin)
+                return pin
+            logger.info("game PIN %s is taken, drawing another for game %s", pin, game_id)
+        raise ConflictError("no_free_pin", "no free game PIN was found: try again")
+
+    def game_for_pin(self, pin: str) -> GameId:
+        game_id = self.redis.get(f"lq:pin:{pin}")
+        if game_id is None:
+            raise NotFoundError("unknown_pin", f"no live game has PIN {pin}: check the PIN")
+        return GameId(game_id)
+
+    def game_info(self, game_id: GameId) -> dict[str, str]:
+        fields = cast(dict[str, str], self.redis.hgetall(self.key(game_id, "game")))
+        if not fields:
+            raise NotFoundError("unknown_game", f"game {game_id} does not exist or has expired")
+        return fields
+
+    def state(self, game_id: GameId) -> GameState:
+        return GameState.from_hash(self.game_info(game_id))
+
+    def question(self, game_id: GameId, index: int) -> dict[str, Any]:
+        raw = self.redis.lindex(self.key(game_id, "questions"), index)
+        if raw is None:
+            raise NotFoundError("unknown_question", f"game {game_id} has no question {index}")
+        return cast(dict[str, Any], json.loads(raw))
+
+    def transition(self, game_id: GameId, expected: GameState, fields: dict[str, Any]) -> bool:
+        """Write ``fields`` only if the game is still in ``expected``'s phase and round."""
+        args: list[Any] = [expected.phase.value, expected.round, self.game_ttl_s]
+        for name, value in fields.items():
+            args += [name, value]
+        return bool(self._transition(keys=[self.key(game_id, "game")], args=args))
+
+    # Players
+
+    def add_player(
+        self, game_id: GameId, player_id: PlayerId, nickname: str, folded: str, user_id: UserId | None
+    ) -> None:
+        player = json.dumps({"nickname": nickname, "user_id": user_id})
+        keys = self._keys(game_id, "game", "nicknames", "players", "totals", "reached", "ranking", "rankseq")
+        args = [player_id, folded, player, RANK_SEQ_SPAN, self.game_ttl_s]
+        status = self._join(keys=keys, args=args)
+        if status == "joined":
+            return
+        if status == "not_found":
+            raise NotFoundError("unknown_game", f"game {game_id} does not exist or has expired")
+        if status == "nickname_taken":
+            raise ConflictError(
+                "nickname_taken", f"the nickname {nickname!r} is taken in this game: choose another"
+            )
+        raise ConflictError("game_started", f"the game has already started (it is {status}): joining is closed")
+
+    def players(self, game_id: GameId) -> dict[PlayerId, dict[str, Any]]:
+        raw = cast(dict[str, str], self.redis.hgetall(self.key(game_id, "players")))
+        return {PlayerId(player): json.loads(value) for player, value in raw.items()}
+
+    def player_count(self, game_id: GameId) -> int:
+        return int(self.redis.hlen(self.key(game_id, "players")))
+
+    # Connections
+
+    def connect(self, record: ConnectionRecord) -> ConnectionId | None:
+        """Record a connection; return the id of the connection it replaced, if any."""
+        conn_key = f"lq:conn:{record.connection_id}"
+        self.redis.hset(
+            conn_key,
+            mapping={"game": record.game_id, "role": record.role.value, "player": record.player_id},
+        )
+        self.redis.expire(conn_key, self.connection_ttl_s)
+        keys = self._keys(record.game_id, "conns", "online")
+        args = [record.connection_id, record.player_id, record.role.value, self.game_ttl_s]
+        replaced = self._connect(keys=keys, args=args)
+        if replaced:
+            self.redis.delete(f"lq:conn:{replaced}")
+            return ConnectionId(replaced)
+        return None
+
+    def connection(self, connection_id: str) -> ConnectionRecord | None:
+        fields = cast(dict[str, str], self.redis.hgetall(f"lq:conn:{connection_id}"))
+        if not fields:
+            return None
+        return ConnectionRecord(
+            connection_id=ConnectionId(connection_id),
+            game_id=GameId(fields["game"]),
+            role=Role(fields["role"]),
+            player_id=fields["player"],
+        )
+
+    def disconnect(self, connection_id: str) -> ConnectionRecord | None:
+        """Remove a connection's records; return what was recorded, or None if nothing was."""
+        record = self.connection(connection_id)
+        if record is None:
+            return None
+        keys = self._keys(record.game_id, "conns", "online")
+        self._disconnect(keys=keys, args=[connection_id, record.player_id])
+        self.redis.delete(f"lq:conn:{connection_id}")
+        return record
+
+    def connections(self, game_id: GameId) -> dict[ConnectionId, str]:
+        raw = cast(dict[str, str], self.redis.hgetall(self.key(game_id, "conns")))
+        return {ConnectionId(connection): player for connection, player in raw.items()}
+
+    def online_count(self, game_id: GameId) -> int:
+        return int(self.redis.hlen(self.key(game_id, "online")))
+
+    # Answers and ranking
+
+    def record_answer(
+        self, game_id: GameId, player_id: PlayerId, state: GameState, answer: ScoredAnswer, now_ms: int
+    ) -> AnswerOutcome:
+        keys = self._keys(
+            game_id, "game", f"answers:{answer.question}", "totals", "reached", "ranking", "rankseq", "online"
+        )
+        stored = json.dumps(
+            {
+                "choice": answer.choice,
+                "correct": answer.correct,
+                "points": answer.points,
+                "elapsed_ms": answer.elapsed_ms,
+                "at_ms": now_ms,
+            }
+        )
+        args = [player_id, state.round, now_ms, answer.points, stored, RANK_SEQ_SPAN, self.game_ttl_s]
+        status, total, answered, online, closed = self._answer(keys=keys, args=args)
+        return AnswerOutcome(
+            status=str(status), total=int(total), answered=int(answered), online=int(online), closed=bool(closed)
+        )
+
+    def answered_count(self, game_id: GameId, question: int) -> int:
+        return int(self.redis.hlen(self.key(game_id, f"answers:{question}")))
+
+    def answers(self, game_id: GameId, question: int) -> dict[PlayerId, dict[str, Any]]:
+        raw = cast(dict[str, str], self.redis.hgetall(self.key(game_id, f"answers:{question}")))
+        return {PlayerId(player): json.loads(value) for player, value in raw.items()}
+
+    def ranking(self, game_id: GameId) -> list[RankedPlayer]:
+        """Read the whole ranking in one round trip: best first, ties by who reached the score first."""
+        pipe = self.redis.pipeline(transaction=False)
+        for name in ("ranking", "totals", "reached", "players"):
+            key = self.key(game_id, name)
+            if name == "ranking":
+                pipe.zrevrange(key, 0, -1)
+            else:
+                pipe.hgetall(key)
+        order, totals, reached, players = pipe.execute()
+        return [
+            RankedPlayer(
+                rank=position,
+                player_id=PlayerId(player),
+                nickname=json.loads(players[player])["nickname"] if player in players else "",
+                score=int(totals.get(player, 0)),
+                reached_seq=int(reached.get(player, 0)),
+            )
+            for position, player in enumerate(order, start=1)
+        ]
+
+    def next_frame_seq(self, game_id: GameId) -> int:
+        key = self.key(game_id, "frameseq")
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, self.game_ttl_s)
+        return int(pipe.execute()[0])
+
+
+def connect_redis(url: str) -> "redis.Redis[str]":
+    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
