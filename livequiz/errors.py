@@ -16,6 +16,7 @@ REST and WebSocket layers turn a ``ClientError`` into a response in one place ea
 (``functions.auth.app`` and ``livequiz.frames.error_frame``).
 """
 
+
 class LiveQuizError(Exception):
     """Root of the livequiz exception tree."""
 

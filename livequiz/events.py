@@ -59,14 +59,26 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
-        body = {"type": self.type, "game": self.game_id, "id": self.id, "at_ms": self.at_ms, "data": self.data}
+        body = {
+            "type": self.type,
+            "game": self.game_id,
+            "id": self.id,
+            "at_ms": self.at_ms,
+            "data": self.data,
+        }
         return json.dumps(body, separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> "Event":
         try:
             body = json.loads(raw)
-            return cls(type=body["type"], game_id=body["game"], id=body["id"], at_ms=body["at_ms"], data=body["data"])
+            return cls(
+                type=body["type"],
+                game_id=body["game"],
+                id=body["id"],
+                at_ms=body["at_ms"],
+                data=body["data"],
+            )
         except (ValueError, KeyError, TypeError) as error:
             raise InvalidInputError("invalid_event", f"malformed event message: {error}") from error
 
@@ -138,7 +150,9 @@ class Publisher:
         self._connection = None
         self._channel = None
 
-    def _send(self, exchange: str, routing_key: str, event: Event, expiration_ms: int | None = None) -> None:
+    def _send(
+        self, exchange: str, routing_key: str, event: Event, expiration_ms: int | None = None
+    ) -> None:
         properties = pika.BasicProperties(
             content_type="application/json",
             delivery_mode=pika.DeliveryMode.Persistent,
@@ -153,15 +167,23 @@ class Publisher:
                 channel = self._open()
                 if expiration_ms is not None:
                     self._declare_delay_queue(channel, expiration_ms)
-                channel.basic_publish(exchange, routing_key, event.to_json(), properties, mandatory=True)
+                channel.basic_publish(
+                    exchange, routing_key, event.to_json(), properties, mandatory=True
+                )
                 return
             except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError) as error:
                 self.close()
                 if attempt == 2:
-                    raise ServiceError(f"publishing {event.type} {event.id} failed: {error}") from error
-                logger.warning("publishing %s %s failed, reconnecting: %s", event.type, event.id, error)
+                    raise ServiceError(
+                        f"publishing {event.type} {event.id} failed: {error}"
+                    ) from error
+                logger.warning(
+                    "publishing %s %s failed, reconnecting: %s", event.type, event.id, error
+                )
             except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as error:
-                raise ServiceError(f"RabbitMQ did not accept {event.type} {event.id}: {error}") from error
+                raise ServiceError(
+                    f"RabbitMQ did not accept {event.type} {event.id}: {error}"
+                ) from error
 
     def _declare_delay_queue(self, channel: BlockingChannel, delay_ms: int) -> None:
         if delay_ms in self._delay_queues:
@@ -221,7 +243,12 @@ def decode_rmq_event(event: dict[str, Any], settings: Settings) -> list[Event]:
                 decoded.append(Event.from_json(raw))
             except InvalidInputError as error:
                 message_id = message.get("basicProperties", {}).get("messageId")
-                logger.error("moving malformed message %s from %s to its dead-letter queue: %s", message_id, queue, error)
+                logger.error(
+                    "moving malformed message %s from %s to its dead-letter queue: %s",
+                    message_id,
+                    queue,
+                    error,
+                )
                 publisher(settings).dead_letter(queue, raw, error.message)
     return decoded
 

@@ -30,7 +30,7 @@ GRAPHEME = regex.compile(r"\X")
 def normalise(raw: str) -> str:
     """Apply step 1 of the rule and check step 2; return the nickname to store."""
     text = unicodedata.normalize("NFC", raw).translate(INVISIBLE)
-    text = WHITESPACE.sub(" ", text).strip()
+    text = str(WHITESPACE.sub(" ", text)).strip()
     graphemes = len(GRAPHEME.findall(text))
     if graphemes == 0:
         raise InvalidInputError(
@@ -38,7 +38,8 @@ def normalise(raw: str) -> str:
         )
     if graphemes > MAX_GRAPHEMES:
         raise InvalidInputError(
-            "invalid_nickname", f"the nickname has {graphemes} characters: use at most {MAX_GRAPHEMES}"
+            "invalid_nickname",
+            f"the nickname has {graphemes} characters: use at most {MAX_GRAPHEMES}",
         )
     if len(text) > MAX_CODE_POINTS:
         raise InvalidInputError(

@@ -6,9 +6,9 @@ nothing a client sends about time is ever used.
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Mapping
 
 from livequiz.errors import ConflictError, InvalidInputError, NotFoundError
 
@@ -177,17 +177,21 @@ def score_answer(state: GameState, question: int, choice: int, now_ms: int) -> S
     if question < 0 or question >= state.question_count:
         raise NotFoundError(
             "unknown_question",
-            f"question {question} does not exist: the quiz has questions 0 to {state.question_count - 1}",
+            f"question {question} does not exist: "
+            f"the quiz has questions 0 to {state.question_count - 1}",
         )
     if state.phase is not GamePhase.QUESTION_OPEN or question != state.question:
         raise ConflictError("question_not_open", f"question {question} is not open for answers")
     elapsed_ms = now_ms - state.opened_at_ms
     if now_ms > state.deadline_ms:
         late_by = now_ms - state.deadline_ms
-        raise ConflictError("too_late", f"the time for question {question} ran out {late_by} ms ago")
+        raise ConflictError(
+            "too_late", f"the time for question {question} ran out {late_by} ms ago"
+        )
     if choice < 0 or choice >= state.choice_count:
         raise InvalidInputError(
-            "invalid_choice", f"choice {choice} is out of range: expected 0 to {state.choice_count - 1}"
+            "invalid_choice",
+            f"choice {choice} is out of range: expected 0 to {state.choice_count - 1}",
         )
     correct = choice == state.correct
     return ScoredAnswer(

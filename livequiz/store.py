@@ -62,6 +62,7 @@ class AnswerOutcome:
     answered: int
     online: int
     closed: bool
+    reached_seq: int
 
     @property
     def accepted(self) -> bool:
@@ -84,7 +85,7 @@ def _script(name: str) -> str:
 class GameStore:
     """Operations on live game state; each multi-key write is one Lua script."""
 
-    def __init__(self, client: "redis.Redis[str]", game_ttl_s: int, connection_ttl_s: int) -> None:
+    def __init__(self, client: redis.Redis, game_ttl_s: int, connection_ttl_s: int) -> None:
         self.redis = client
         self.game_ttl_s = game_ttl_s
         self.connection_ttl_s = connection_ttl_s
@@ -139,7 +140,7 @@ class GameStore:
         raise ConflictError("no_free_pin", "no free game PIN was found: try again")
 
     def game_for_pin(self, pin: str) -> GameId:
-        game_id = self.redis.get(f"lq:pin:{pin}")
+        game_id = cast(str | None, self.redis.get(f"lq:pin:{pin}"))
         if game_id is None:
             raise NotFoundError("unknown_pin", f"no live game has PIN {pin}: check the PIN")
         return GameId(game_id)
@@ -169,11 +170,18 @@ class GameStore:
     # Players
 
     def add_player(
-        self, game_id: GameId, player_id: PlayerId, nickname: str, folded: str, user_id: UserId | None
+        self,
+        game_id: GameId,
+        player_id: PlayerId,
+        nickname: str,
+        folded: str,
+        user_id: UserId | None,
     ) -> None:
         player = json.dumps({"nickname": nickname, "user_id": user_id})
-        keys = self._keys(game_id, "game", "nicknames", "players", "totals", "reached", "ranking", "rankseq")
-        args = [player_id, folded, player, RANK_SEQ_SPAN, self.game_ttl_s]
+        keys = self._keys(
+            game_id, "game", "nicknames", "players", "totals", "reached", "ranking", "rankseq"
+        )
+        args: list[str | int] = [player_id, folded, player, RANK_SEQ_SPAN, self.game_ttl_s]
         status = self._join(keys=keys, args=args)
         if status == "joined":
             return
@@ -183,7 +191,9 @@ class GameStore:
             raise ConflictError(
                 "nickname_taken", f"the nickname {nickname!r} is taken in this game: choose another"
             )
-        raise ConflictError("game_started", f"the game has already started (it is {status}): joining is closed")
+        raise ConflictError(
+            "game_started", f"the game has already started (it is {status}): joining is closed"
+        )
 
     def players(self, game_id: GameId) -> dict[PlayerId, dict[str, Any]]:
         raw = cast(dict[str, str], self.redis.hgetall(self.key(game_id, "players")))
@@ -241,10 +251,22 @@ class GameStore:
     # Answers and ranking
 
     def record_answer(
-        self, game_id: GameId, player_id: PlayerId, state: GameState, answer: ScoredAnswer, now_ms: int
+        self,
+        game_id: GameId,
+        player_id: PlayerId,
+        state: GameState,
+        answer: ScoredAnswer,
+        now_ms: int,
     ) -> AnswerOutcome:
         keys = self._keys(
-            game_id, "game", f"answers:{answer.question}", "totals", "reached", "ranking", "rankseq", "online"
+            game_id,
+            "game",
+            f"answers:{answer.question}",
+            "totals",
+            "reached",
+            "ranking",
+            "rankseq",
+            "online",
         )
         stored = json.dumps(
             {
@@ -255,11 +277,32 @@ class GameStore:
                 "at_ms": now_ms,
             }
         )
-        args = [player_id, state.round, now_ms, answer.points, stored, RANK_SEQ_SPAN, self.game_ttl_s]
-        status, total, answered, online, closed = self._answer(keys=keys, args=args)
+        args: list[str | int] = [
+            player_id,
+            state.round,
+            now_ms,
+            answer.points,
+            stored,
+            RANK_SEQ_SPAN,
+            self.game_ttl_s,
+        ]
+        status, total, answered, online, closed, reached = self._answer(keys=keys, args=args)
         return AnswerOutcome(
-            status=str(status), total=int(total), answered=int(answered), online=int(online), closed=bool(closed)
+            status=str(status),
+            total=int(total),
+            answered=int(answered),
+            online=int(online),
+            closed=bool(closed),
+            reached_seq=int(reached),
         )
+
+    def player_score(self, game_id: GameId, player_id: PlayerId) -> tuple[int, int]:
+        """Return the player's total and the rank sequence number at which it was reached."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(self.key(game_id, "totals"), player_id)
+        pipe.hget(self.key(game_id, "reached"), player_id)
+        total, reached = pipe.execute()
+        return int(total or 0), int(reached or 0)
 
     def answered_count(self, game_id: GameId, question: int) -> int:
         return int(self.redis.hlen(self.key(game_id, f"answers:{question}")))
@@ -269,7 +312,7 @@ class GameStore:
         return {PlayerId(player): json.loads(value) for player, value in raw.items()}
 
     def ranking(self, game_id: GameId) -> list[RankedPlayer]:
-        """Read the whole ranking in one round trip: best first, ties by who reached the score first."""
+        """Read the whole ranking in one round trip, best first, ties by who reached it first."""
         pipe = self.redis.pipeline(transaction=False)
         for name in ("ranking", "totals", "reached", "players"):
             key = self.key(game_id, name)
@@ -289,13 +332,14 @@ class GameStore:
             for position, player in enumerate(order, start=1)
         ]
 
-    def next_frame_seq(self, game_id: GameId) -> int:
+    def next_frame_seq(self, game_id: GameId, count: int = 1) -> int:
+        """Reserve ``count`` frame sequence numbers; return the last one."""
         key = self.key(game_id, "frameseq")
         pipe = self.redis.pipeline(transaction=True)
-        pipe.incr(key)
+        pipe.incrby(key, count)
         pipe.expire(key, self.game_ttl_s)
         return int(pipe.execute()[0])
 
 
-def connect_redis(url: str) -> "redis.Redis[str]":
+def connect_redis(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)

@@ -38,7 +38,11 @@ class Claims:
 def issue(settings: Settings, claims: Claims, ttl_s: int | None = None) -> str:
     now = int(time.time())
     if ttl_s is None:
-        ttl_s = settings.access_token_ttl_s if claims.kind is TokenKind.ACCESS else settings.player_token_ttl_s
+        ttl_s = (
+            settings.access_token_ttl_s
+            if claims.kind is TokenKind.ACCESS
+            else settings.player_token_ttl_s
+        )
     payload: dict[str, Any] = {
         "iss": ISSUER,
         "kind": claims.kind.value,
@@ -54,7 +58,7 @@ def issue(settings: Settings, claims: Claims, ttl_s: int | None = None) -> str:
 
 
 def verify(settings: Settings, token: str | None, *kinds: TokenKind) -> Claims:
-    """Check the signature, expiry and kind of ``token``; raise ``UnauthorizedError`` if any fails."""
+    """Check the signature, expiry and kind of ``token``, raising ``UnauthorizedError``."""
     if not token:
         raise UnauthorizedError("missing_token", "a token is required: log in or join a game first")
     try:
@@ -66,15 +70,21 @@ def verify(settings: Settings, token: str | None, *kinds: TokenKind) -> Claims:
             options={"require": ["exp", "iat", "sub", "kind"]},
         )
     except jwt.ExpiredSignatureError as error:
-        raise UnauthorizedError("expired_token", "the token has expired: log in or join again") from error
+        raise UnauthorizedError(
+            "expired_token", "the token has expired: log in or join again"
+        ) from error
     except jwt.InvalidTokenError as error:
         raise UnauthorizedError("invalid_token", f"the token is invalid: {error}") from error
     try:
         kind = TokenKind(payload["kind"])
     except ValueError as error:
-        raise UnauthorizedError("invalid_token", f"unknown token kind {payload['kind']!r}") from error
+        raise UnauthorizedError(
+            "invalid_token", f"unknown token kind {payload['kind']!r}"
+        ) from error
     if kinds and kind not in kinds:
         expected = " or ".join(k.value for k in kinds)
-        raise UnauthorizedError("wrong_token_kind", f"expected a {expected} token, got a {kind.value} token")
+        raise UnauthorizedError(
+            "wrong_token_kind", f"expected a {expected} token, got a {kind.value} token"
+        )
     uid = payload.get("uid")
     return Claims(kind=kind, subject=str(payload["sub"]), game_id=payload.get("game"), user_id=uid)

@@ -3,7 +3,8 @@
 -- KEYS[3] totals hash        KEYS[4] reached hash (player -> rank sequence number)
 -- KEYS[5] ranking sorted set KEYS[6] rank sequence counter   KEYS[7] online hash (player -> connection)
 -- ARGV: player, round, now_ms, points, answer JSON, RANK_SEQ_SPAN, game TTL in seconds
--- Returns {status, total, answered, online, closed}; status is "accepted", "already_answered",
+-- Returns {status, total, answered, online, closed, reached}, where reached is the player's rank
+-- sequence number after this answer; status is "accepted", "already_answered",
 -- "question_not_open" (the question closed or another one opened since the handler read the
 -- state) or "too_late".
 local player, round, now_ms, points = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -11,21 +12,24 @@ local span, ttl = tonumber(ARGV[6]), tonumber(ARGV[7])
 
 local state = redis.call('HMGET', KEYS[1], 'phase', 'round', 'deadline_ms')
 if state[1] ~= 'question_open' or state[2] ~= round then
-  return {'question_not_open', 0, 0, 0, 0}
+  return {'question_not_open', 0, 0, 0, 0, 0}
 end
 if now_ms > tonumber(state[3]) then
-  return {'too_late', 0, 0, 0, 0}
+  return {'too_late', 0, 0, 0, 0, 0}
 end
 -- HSETNX is the once-per-player guard: a duplicate frame or a retried invocation stops here.
 if redis.call('HSETNX', KEYS[2], player, ARGV[5]) == 0 then
   local total = tonumber(redis.call('HGET', KEYS[3], player) or '0')
-  return {'already_answered', total, 0, 0, 0}
+  local reached = tonumber(redis.call('HGET', KEYS[4], player) or '0')
+  return {'already_answered', total, 0, 0, 0, reached}
 end
 redis.call('EXPIRE', KEYS[2], ttl)
 
 local total = redis.call('HINCRBY', KEYS[3], player, points)
+local reached = tonumber(redis.call('HGET', KEYS[4], player) or '0')
 if points > 0 then
   local seq = redis.call('INCR', KEYS[6])
+  reached = seq
   redis.call('HSET', KEYS[4], player, seq)
   -- %.0f keeps every digit; tostring would round the score to 14 significant digits.
   redis.call('ZADD', KEYS[5], string.format('%.0f', total * span + (span - 1 - seq)), player)
@@ -48,4 +52,4 @@ if answered >= online then
     redis.call('HSET', KEYS[1], 'phase', 'question_closed', 'closed_at_ms', now_ms)
   end
 end
-return {'accepted', total, answered, online, closed}
+return {'accepted', total, answered, online, closed, reached}

@@ -1,0 +1,47 @@
+"""Closes questions at their deadline: consumes ``question.deadline`` events (``aws:rmq``).
+
+The event is published to a delay queue when the question opens and arrives when its time is
+up, whether or not the host is still connected. It carries the round of the question, so a
+timer of an earlier question never closes a later one.
+"""
+
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from livequiz.config import get_settings
+from livequiz.events import decode_rmq_event, now_ms
+from livequiz.ids import GameId
+from livequiz.services import play as game_play
+
+logger = Logger(service="deadline")
+
+# Broker expiry can fire a little early; waiting this long at most keeps the close exact
+# without holding the batch. An event that is earlier still goes back to a delay queue.
+MAX_WAIT_MS = 2000
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = get_settings()
+    play = game_play()
+    closed = 0
+    events = decode_rmq_event(event, settings)
+    for deadline_event in events:
+        data = deadline_event.data
+        game_id = GameId(deadline_event.game_id)
+        wait_ms = data["deadline_ms"] - now_ms()
+        if wait_ms > MAX_WAIT_MS:
+            logger.warning(
+                "deadline event arrived early, delaying it again",
+                extra={"game_id": game_id, "event_id": deadline_event.id, "wait_ms": wait_ms},
+            )
+            play.publisher.publish_after(wait_ms, deadline_event)
+            continue
+        if wait_ms > 0:
+            time.sleep(wait_ms / 1000)
+        if play.close_at_deadline(game_id, data["question"], data["round"], now_ms()):
+            closed += 1
+    return {"processed": len(events), "closed": closed}

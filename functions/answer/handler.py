@@ -1,0 +1,110 @@
+"""WebSocket message routes: ``answer`` from players, ``start`` and ``next`` from the host.
+
+API Gateway selects the route by ``$request.body.action`` and sends frames that match no route
+(non-JSON ones too) to ``$default``; all of them land here. The reply frame is the integration
+response, which API Gateway returns to the client because every route has a route response.
+Bad input gets an error frame and leaves the connection open; nothing is stored for it.
+"""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from livequiz import frames
+from livequiz.config import get_settings
+from livequiz.errors import ClientError, ForbiddenError, InvalidInputError, UnauthorizedError
+from livequiz.events import now_ms
+from livequiz.ids import PlayerId
+from livequiz.rules import Action
+from livequiz.services import game_store, play
+from livequiz.store import ConnectionRecord, Role
+
+logger = Logger(service="answer")
+
+HOST_ACTIONS = {"start": Action.START, "next": Action.NEXT}
+
+
+def _parse(body: str | None) -> dict[str, Any]:
+    raw = body or ""
+    limit = get_settings().max_message_bytes
+    size = len(raw.encode())
+    if size > limit:
+        raise InvalidInputError(
+            "message_too_large", f"the message has {size} bytes: the limit is {limit}"
+        )
+    try:
+        message = json.loads(raw)
+    except ValueError as error:
+        raise InvalidInputError(
+            "invalid_json", f"the message is not valid JSON: {error}"
+        ) from error
+    if not isinstance(message, dict):
+        raise InvalidInputError(
+            "invalid_message", "the message must be a JSON object with an action field"
+        )
+    return message
+
+
+def _integer_field(message: dict[str, Any], name: str) -> int:
+    if name not in message:
+        raise InvalidInputError("missing_field", f"the field {name!r} is missing")
+    value = message[name]
+    # bool is a subclass of int in Python, but true is no question number.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInputError(
+            "invalid_field", f"the field {name!r} must be an integer, got {value!r}"
+        )
+    return value
+
+
+def _dispatch(
+    record: ConnectionRecord, message: dict[str, Any], received_ms: int
+) -> dict[str, Any]:
+    action = message.get("action")
+    if action == "answer":
+        if record.role is not Role.PLAYER:
+            raise ForbiddenError("not_a_player", "only players can answer")
+        question = _integer_field(message, "question")
+        choice = _integer_field(message, "choice")
+        return play().answer(
+            record.game_id, PlayerId(record.player_id), question, choice, received_ms
+        )
+    if action in HOST_ACTIONS:
+        if record.role is not Role.HOST:
+            raise ForbiddenError("not_host", f"only the host can send {action}")
+        return play().open_next(record.game_id, HOST_ACTIONS[action], received_ms)
+    raise InvalidInputError(
+        "unknown_action", f"unknown action {action!r}: expected answer, start or next"
+    )
+
+
+def _reply(body: str) -> dict[str, Any]:
+    return {"statusCode": 200, "body": body}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Server time is taken first, so queueing inside this function never counts against the player.
+    received_ms = now_ms()
+    connection_id = event["requestContext"]["connectionId"]
+    logger.append_keys(
+        connection_id=connection_id, route_key=event["requestContext"].get("routeKey")
+    )
+    action: str | None = None
+    try:
+        message = _parse(event.get("body"))
+        action = message.get("action") if isinstance(message.get("action"), str) else None
+        record = game_store().connection(connection_id)
+        if record is None:
+            raise UnauthorizedError(
+                "not_connected", "this connection is not registered: reconnect with your token"
+            )
+        logger.append_keys(game_id=record.game_id, player_id=record.player_id)
+        reply = _dispatch(record, message, received_ms)
+    except ClientError as error:
+        logger.info("message rejected", extra={"code": error.code, "action": action})
+        return _reply(frames.error_frame(error, action))
+    logger.debug("message handled", extra={"action": action})
+    return _reply(frames.encode(reply))

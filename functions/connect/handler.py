@@ -1,0 +1,68 @@
+"""WebSocket ``$connect`` and ``$disconnect``.
+
+``$connect`` checks the token from the query string and records the connection; a non-2xx
+status makes API Gateway refuse the handshake. It never posts to the connection, because
+API Gateway rejects posts to a connection whose ``$connect`` has not returned yet.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from livequiz.config import get_settings
+from livequiz.errors import ClientError, ForbiddenError, NotFoundError
+from livequiz.ids import ConnectionId, GameId
+from livequiz.services import game_store
+from livequiz.store import HOST, ConnectionRecord, Role
+from livequiz.tokens import TokenKind, verify
+
+logger = Logger(service="connect")
+
+
+def _record(connection_id: str, token: str | None) -> ConnectionRecord:
+    claims = verify(get_settings(), token, TokenKind.PLAYER, TokenKind.HOST)
+    game_id = GameId(claims.game_id or "")
+    store = game_store()
+    info = store.game_info(game_id)
+    if claims.kind is TokenKind.HOST:
+        if info.get("host_user_id") != claims.subject:
+            raise ForbiddenError(
+                "not_host", f"user {claims.subject} is not the host of game {game_id}"
+            )
+        return ConnectionRecord(ConnectionId(connection_id), game_id, Role.HOST, HOST)
+    if claims.subject not in store.players(game_id):
+        raise NotFoundError("unknown_player", f"player {claims.subject} is not in game {game_id}")
+    return ConnectionRecord(ConnectionId(connection_id), game_id, Role.PLAYER, claims.subject)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    connection_id = event["requestContext"]["connectionId"]
+    logger.append_keys(connection_id=connection_id)
+    token = (event.get("queryStringParameters") or {}).get("token")
+    try:
+        record = _record(connection_id, token)
+    except ClientError as error:
+        logger.info("connection rejected", extra={"code": error.code, "reason": error.message})
+        return {"statusCode": error.status, "body": error.message}
+    replaced = game_store().connect(record)
+    logger.append_keys(game_id=record.game_id, player_id=record.player_id, role=record.role.value)
+    logger.info("connected", extra={"replaced_connection_id": replaced})
+    return {"statusCode": 200}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    connection_id = event["requestContext"]["connectionId"]
+    logger.append_keys(connection_id=connection_id)
+    record = game_store().disconnect(connection_id)
+    if record is None:
+        logger.info("disconnected; no record was left (replaced or expired)")
+    else:
+        logger.append_keys(game_id=record.game_id, player_id=record.player_id)
+        logger.info(
+            "disconnected",
+            extra={"status_code": event["requestContext"].get("disconnectStatusCode")},
+        )
+    return {"statusCode": 200}

@@ -1,0 +1,111 @@
+"""Turn a batch of game events into frames for each connection of each game.
+
+For every game in the batch the ranking and the connections are read from Redis once. Frames
+follow the order of the events; consecutive ``scores.changed`` events collapse into one
+leaderboard frame, and one is dropped entirely when a later frame of the batch already carries
+the leaderboard (``question_closed``, ``game_ended``).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from livequiz import frames
+from livequiz.events import Event, now_ms
+from livequiz.ids import ConnectionId, GameId
+from livequiz.store import GameStore
+
+# Frame types that include the leaderboard.
+WITH_LEADERBOARD = {"leaderboard", "question_closed", "game_ended"}
+FRAME_TYPES = {
+    "scores.changed": "leaderboard",
+    "question.opened": "question",
+    "question.closed": "question_closed",
+    "game.ended": "game_ended",
+}
+
+
+@dataclass
+class PlannedFrame:
+    type: str
+    data: dict[str, Any]
+
+
+def plan(events: list[Event]) -> list[PlannedFrame]:
+    """Return the frames one game's events call for, in order, with leaderboards coalesced."""
+    planned: list[PlannedFrame] = []
+    for event in events:
+        frame_type = FRAME_TYPES.get(event.type)
+        if frame_type is None:
+            continue
+        # The end event lists every player for persist; the frame carries only the leaderboard.
+        data = (
+            {"ended_at_ms": event.data["ended_at_ms"]} if event.type == "game.ended" else event.data
+        )
+        if frame_type == "leaderboard" and planned and planned[-1].type == "leaderboard":
+            # Later counts are never lower: keep the latest.
+            planned[-1] = PlannedFrame(frame_type, data)
+            continue
+        planned.append(PlannedFrame(frame_type, data))
+    result: list[PlannedFrame] = []
+    for index, frame in enumerate(planned):
+        superseded = any(
+            later.type in ("question_closed", "game_ended") for later in planned[index + 1 :]
+        )
+        if frame.type == "leaderboard" and superseded:
+            continue
+        result.append(frame)
+    return result
+
+
+def group_by_game(events: list[Event]) -> dict[GameId, list[Event]]:
+    games: dict[GameId, list[Event]] = {}
+    for event in events:
+        games.setdefault(GameId(event.game_id), []).append(event)
+    return games
+
+
+def render(
+    store: GameStore, game_id: GameId, planned: list[PlannedFrame]
+) -> dict[ConnectionId, list[bytes]]:
+    """Build every connection's frames for one game; this is the game's one read of the ranking."""
+    connections = store.connections(game_id)
+    if not connections or not planned:
+        return {}
+    needs_ranking = any(frame.type in WITH_LEADERBOARD for frame in planned)
+    view = frames.LeaderboardView(store.ranking(game_id) if needs_ranking else [])
+    last_seq = store.next_frame_seq(game_id, len(planned))
+    first_seq = last_seq - len(planned) + 1
+    sent_at = now_ms()
+    per_viewer: dict[str, list[bytes]] = {}
+    output: dict[ConnectionId, list[bytes]] = {}
+    for connection_id, viewer in connections.items():
+        if viewer not in per_viewer:
+            per_viewer[viewer] = [
+                _frame(game_id, first_seq + offset, frame, view, viewer, sent_at).encode()
+                for offset, frame in enumerate(planned)
+            ]
+        output[connection_id] = per_viewer[viewer]
+    return output
+
+
+def _frame(
+    game_id: GameId,
+    seq: int,
+    planned: PlannedFrame,
+    view: frames.LeaderboardView,
+    viewer: str,
+    sent_at: int,
+) -> str:
+    body: dict[str, Any] = {
+        "type": planned.type,
+        "game": game_id,
+        "seq": seq,
+        "sent_at_ms": sent_at,
+    }
+    body.update(planned.data)
+    if planned.type == "question":
+        body["remaining_ms"] = max(planned.data["deadline_ms"] - sent_at, 0)
+    if planned.type in WITH_LEADERBOARD:
+        # The host is no player, so its frames have no "you".
+        body.update(view.for_viewer(viewer))
+    return frames.encode(body)
