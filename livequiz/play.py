@@ -218,7 +218,12 @@ class Play:
         return True
 
     def _publish_closed(self, game_id: GameId, state: GameState, now_ms: int, reason: str) -> None:
-        data = {"question": state.question, "correct": state.correct, "reason": reason}
+        data = {
+            "question": state.question,
+            "correct": state.correct,
+            "reason": reason,
+            "answered": self.store.answered_count(game_id, state.question),
+        }
         event = Event("question.closed", game_id, f"closed:{game_id}:{state.round}", now_ms, data)
         self.publisher.publish("question.closed", event)
 

@@ -1,0 +1,147 @@
+"""Simulated players and host, each over its own real WebSocket connection."""
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+logger = logging.getLogger(__name__)
+
+Frame = dict[str, Any]
+
+
+@dataclass
+class Tally:
+    """What every simulated player saw, added up for the summary."""
+
+    accepted: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    points: dict[str, int] = field(default_factory=dict)
+    # Seconds from sending an answer to the first broadcast frame that shows its result.
+    latencies: list[float] = field(default_factory=list)
+    stale_frames: int = 0
+
+
+class SequencedConnection:
+    """A client connection that keeps only broadcast frames newer than the last one it saw."""
+
+    def __init__(self, websocket: ClientConnection) -> None:
+        self.websocket = websocket
+        self.last_seq = 0
+        self.stale = 0
+
+    async def frames(self) -> Any:
+        try:
+            async for raw in self.websocket:
+                frame = json.loads(raw)
+                seq = frame.get("seq")
+                if seq is not None:
+                    if seq <= self.last_seq:
+                        self.stale += 1
+                        continue
+                    self.last_seq = seq
+                yield frame
+        except ConnectionClosed:
+            return
+
+    async def send(self, message: Frame) -> None:
+        await self.websocket.send(json.dumps(message))
+
+
+@dataclass
+class SimulatedPlayer:
+    player_id: str
+    nickname: str
+    token: str
+    answer_key: list[int]
+    accuracy: float
+    answer_window_s: float
+    tally: Tally
+    rng: random.Random
+    _pending_since: float | None = None
+    _pending_total: int | None = None
+
+    async def play(self, ws_url: str, connected: asyncio.Event, ready: asyncio.Semaphore) -> None:
+        async with ready:
+            websocket = await connect(f"{ws_url}?token={self.token}", open_timeout=30)
+        connected.set()
+        connection = SequencedConnection(websocket)
+        tasks: set[asyncio.Task[None]] = set()
+        async with websocket:
+            async for frame in connection.frames():
+                if frame["type"] == "question":
+                    task = asyncio.create_task(self._answer(connection, frame))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                elif frame["type"] in ("answer_result", "error"):
+                    self._on_reply(frame)
+                elif frame["type"] in ("leaderboard", "question_closed", "game_ended"):
+                    self._on_leaderboard(frame)
+                if frame["type"] == "game_ended":
+                    break
+        self.tally.stale_frames += connection.stale
+
+    async def _answer(self, connection: SequencedConnection, frame: Frame) -> None:
+        index = frame["question"]
+        window = min(self.answer_window_s, frame["remaining_ms"] / 1000 * 0.8)
+        await asyncio.sleep(self.rng.uniform(0.2, max(window, 0.3)))
+        correct = self.answer_key[index]
+        choice = correct
+        if self.rng.random() >= self.accuracy:
+            choice = self.rng.choice([c for c in range(len(frame["choices"])) if c != correct])
+        self._pending_since = time.perf_counter()
+        self._pending_total = None
+        await connection.send({"action": "answer", "question": index, "choice": choice})
+
+    def _on_reply(self, frame: Frame) -> None:
+        if frame["type"] == "answer_result":
+            self.tally.accepted += 1
+            self.tally.points[self.player_id] = frame["total"]
+            self._pending_total = frame["total"]
+        else:
+            self.tally.rejected[frame["code"]] = self.tally.rejected.get(frame["code"], 0) + 1
+            self._pending_since = None
+
+    def _on_leaderboard(self, frame: Frame) -> None:
+        if self._pending_since is None or self._pending_total is None:
+            return
+        if frame.get("you", {}).get("score") == self._pending_total:
+            self.tally.latencies.append(time.perf_counter() - self._pending_since)
+            self._pending_since = None
+
+
+class Host:
+    """The host: starts the game, moves on after each reveal, and feeds frames to the display."""
+
+    def __init__(
+        self, token: str, reveal_s: float, on_frame: Callable[[Frame], Awaitable[None]]
+    ) -> None:
+        self.token = token
+        self.reveal_s = reveal_s
+        self.on_frame = on_frame
+        self.final: Frame | None = None
+
+    async def run(self, ws_url: str, everyone_connected: Awaitable[Any]) -> None:
+        async with connect(f"{ws_url}?token={self.token}", open_timeout=30) as websocket:
+            connection = SequencedConnection(websocket)
+            await everyone_connected
+            await connection.send({"action": "start"})
+            async for frame in connection.frames():
+                await self.on_frame(frame)
+                if frame["type"] == "error":
+                    raise RuntimeError(
+                        f"the host's {frame.get('action')} was rejected: {frame['message']}"
+                    )
+                if frame["type"] == "question_closed":
+                    await asyncio.sleep(self.reveal_s)
+                    await connection.send({"action": "next"})
+                elif frame["type"] == "game_ended":
+                    self.final = frame
+                    return
