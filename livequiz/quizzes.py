@@ -1,0 +1,264 @@
+"""Quiz formats: our JSON format, the Open Trivia Database import, and questions for Redis.
+
+Our format, validated by ``Quiz``::
+
+    {"title": "Capitals", "description": "optional",
+     "questions": [{"text": "Capital of France?", "choices": ["Lyon", "Paris"],
+                    "correct": 1, "time_limit": 20}]}
+
+An Open Trivia Database (opentdb.com) API response or dump, ``{"response_code": 0,
+"results": [...]}``, becomes a list of ``Question`` with ``questions_from_opentdb``.
+"""
+
+import hashlib
+import html
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from livequiz.errors import InvalidInputError
+
+MAX_QUESTIONS = 500
+DEFAULT_TIME_LIMIT_S = 20
+MIN_TIME_LIMIT_S = 5
+MAX_TIME_LIMIT_S = 240
+SAMPLE_QUIZ = Path(__file__).parent / "sample_quiz.json"
+
+ChoiceText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+TimeLimit = Annotated[int, Field(ge=MIN_TIME_LIMIT_S, le=MAX_TIME_LIMIT_S)]
+
+
+class Question(BaseModel):
+    """One multiple choice question; ``correct`` is the index of the right choice."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=1, max_length=500)
+    choices: list[ChoiceText] = Field(min_length=2, max_length=6)
+    correct: int
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S
+    category: str | None = Field(default=None, max_length=200)
+
+    @field_validator("choices")
+    @classmethod
+    def check_unique(cls, choices: list[str]) -> list[str]:
+        seen: dict[str, int] = {}
+        for index, choice in enumerate(choices):
+            if choice in seen:
+                raise ValueError(f"choices {seen[choice]} and {index} are both {choice!r}")
+            seen[choice] = index
+        return choices
+
+    @field_validator("correct")
+    @classmethod
+    def check_correct(cls, correct: int, info: ValidationInfo) -> int:
+        choices = info.data.get("choices")
+        # Invalid choices are reported by their own validator, so skip the range check then.
+        if choices is not None and not 0 <= correct < len(choices):
+            raise ValueError(
+                f"correct is {correct}: expected a choice index from 0 to {len(choices) - 1}"
+            )
+        return correct
+
+
+class Quiz(BaseModel):
+    """A quiz in our JSON format."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
+
+
+def error_location(location: Sequence[int | str]) -> str:
+    """Render a pydantic error location as a path, for example ``questions[3].choices``."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def describe_errors(error: ValidationError, prefix: Sequence[int | str] = ()) -> str:
+    """Join a validation error's messages, each led by the field it concerns."""
+    messages = []
+    for detail in error.errors():
+        location = error_location([*prefix, *detail["loc"]]) or "body"
+        message = detail["msg"].removeprefix("Value error, ")
+        messages.append(f"{location}: {message}")
+    return "; ".join(messages)
+
+
+def parse_quiz(data: Any) -> Quiz:
+    """Validate a quiz in our format; raise ``InvalidInputError`` naming each invalid field."""
+    try:
+        return Quiz.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInputError("invalid_quiz", describe_errors(error)) from error
+
+
+def load_sample_quiz() -> Quiz:
+    return parse_quiz(json.loads(SAMPLE_QUIZ.read_text(encoding="utf-8")))
+
+
+# Open Trivia Database
+
+OPENTDB_SUCCESS = 0
+# The API's documented response codes other than success.
+OPENTDB_CODES = {
+    1: "no results",
+    2: "invalid parameter",
+    3: "token not found",
+    4: "token empty",
+    5: "rate limit",
+}
+SOFT_HYPHEN = "\u00ad"
+WHITESPACE = re.compile(r"\s+")
+
+
+class OpenTdbResult(BaseModel):
+    """One entry of an OpenTDB ``results`` list, with its strings still HTML-encoded."""
+
+    type: Literal["multiple", "boolean"]
+    difficulty: str | None = None
+    category: str | None = None
+    question: str
+    correct_answer: str
+    incorrect_answers: list[str] = Field(min_length=1, max_length=5)
+
+
+class OpenTdbDocument(BaseModel):
+    response_code: int = OPENTDB_SUCCESS
+    results: list[Any]
+
+
+def decode_opentdb_text(raw: str) -> str:
+    """Decode HTML entities, remove soft hyphens and collapse stray whitespace."""
+    text = html.unescape(raw).replace(SOFT_HYPHEN, "")
+    return WHITESPACE.sub(" ", text).strip()
+
+
+def choice_position(question_text: str, choice_count: int) -> int:
+    """Pick where the right answer goes among ``choice_count`` choices.
+
+    OpenTDB always lists the right answer apart, so putting it first would give it away. A
+    hash of the question text spreads the position over every slot and keeps it the same for
+    every import of the same question.
+    """
+    digest = hashlib.sha256(question_text.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % choice_count
+
+
+def _choices(result: OpenTdbResult, text: str) -> tuple[list[str], int]:
+    correct = decode_opentdb_text(result.correct_answer)
+    incorrect = [decode_opentdb_text(answer) for answer in result.incorrect_answers]
+    if result.type == "boolean":
+        if correct not in ("True", "False") or incorrect != [
+            "False" if correct == "True" else "True"
+        ]:
+            raise ValueError(
+                f"a boolean question needs True and False as answers, got "
+                f"{correct!r} and {incorrect!r}"
+            )
+        return ["True", "False"], 0 if correct == "True" else 1
+    position = choice_position(text, len(incorrect) + 1)
+    return [*incorrect[:position], correct, *incorrect[position:]], position
+
+
+def _question_from_opentdb(
+    index: int, entry: Any, time_limit: int, with_category: bool
+) -> Question:
+    try:
+        result = OpenTdbResult.model_validate(entry)
+    except ValidationError as error:
+        raise InvalidInputError(
+            "invalid_quiz", describe_errors(error, ("results", index))
+        ) from error
+    text = decode_opentdb_text(result.question)
+    try:
+        choices, correct = _choices(result, text)
+    except ValueError as error:
+        raise InvalidInputError("invalid_quiz", f"results[{index}]: {error}") from error
+    category = decode_opentdb_text(result.category) if result.category and with_category else None
+    try:
+        return Question(
+            text=text,
+            choices=choices,
+            correct=correct,
+            time_limit=time_limit,
+            category=category,
+        )
+    except ValidationError as error:
+        raise InvalidInputError(
+            "invalid_quiz", describe_errors(error, ("results", index))
+        ) from error
+
+
+def questions_from_opentdb(
+    document: Any,
+    limit: int | None = None,
+    time_limit: int = DEFAULT_TIME_LIMIT_S,
+    with_category: bool = True,
+) -> list[Question]:
+    """Convert an OpenTDB document to questions, only the first ``limit`` if given.
+
+    Raises ``InvalidInputError`` naming the result index and field of the first invalid entry.
+    """
+    try:
+        parsed = OpenTdbDocument.model_validate(document)
+    except ValidationError as error:
+        raise InvalidInputError("invalid_quiz", describe_errors(error)) from error
+    if parsed.response_code != OPENTDB_SUCCESS:
+        meaning = OPENTDB_CODES.get(parsed.response_code, "unknown code")
+        raise InvalidInputError(
+            "invalid_quiz",
+            f"the OpenTDB response has response_code {parsed.response_code} ({meaning}): "
+            "only a successful response (0) can be imported",
+        )
+    entries = parsed.results if limit is None else parsed.results[:limit]
+    if not entries:
+        raise InvalidInputError("invalid_quiz", "results: the OpenTDB document has no questions")
+    return [
+        _question_from_opentdb(index, entry, time_limit, with_category)
+        for index, entry in enumerate(entries)
+    ]
+
+
+# Questions as the game store keeps them
+
+
+def redis_questions(
+    questions: Iterable[Question], seconds_per_question: int | None = None
+) -> list[dict[str, Any]]:
+    """Return the questions as ``GameStore.create_game`` stores them, in play order.
+
+    ``seconds_per_question`` replaces every question's own time limit when given.
+    """
+    stored = []
+    for question in questions:
+        seconds = seconds_per_question or question.time_limit
+        item: dict[str, Any] = {
+            "text": question.text,
+            "choices": list(question.choices),
+            "correct": question.correct,
+            "limit_ms": seconds * 1000,
+        }
+        if question.category:
+            item["category"] = question.category
+        stored.append(item)
+    return stored
