@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     persist_queue: str = "livequiz.persist"
     broadcast_queue: str = "livequiz.broadcast"
     deadline_queue: str = "livequiz.deadline"
+    # The broker deletes a question-deadline delay queue that has been unused this long.
+    delay_queue_expires_s: int = Field(default=24 * 3600, gt=0)
     # A message redelivered this many times goes to the queue's dead-letter queue.
     delivery_limit: int = Field(default=5, gt=0)
 

@@ -11,7 +11,7 @@ Topology (declared by ``declare_topology``, idempotent):
 
 The three work queues are quorum queues with a delivery limit: a message that keeps failing is
 dead-lettered to ``<queue>.dead`` instead of blocking the queue. Question deadlines use one
-classic queue per time limit (``livequiz.delay.<ms>``) whose messages expire after exactly
+classic queue per time limit (``<exchange>.delay.<ms>``) whose messages expire after exactly
 that limit and are then dead-lettered to the exchange under ``question.deadline``; one limit per
 queue keeps expiry in publish order, which per-message TTLs in a shared queue would not.
 
@@ -38,8 +38,6 @@ logger = logging.getLogger(__name__)
 
 DEAD_LETTER_EXCHANGE_SUFFIX = ".dead"
 DEADLINE_ROUTING_KEY = "question.deadline"
-# An unused delay queue is deleted by the broker after a day.
-DELAY_QUEUE_EXPIRES_MS = 24 * 3600 * 1000
 
 ROUTES: dict[str, tuple[str, ...]] = {
     "persist": ("answer.accepted", "game.*"),
@@ -111,8 +109,8 @@ def declare_topology(channel: BlockingChannel, settings: Settings) -> None:
             channel.queue_bind(queue, settings.exchange, routing_key=routing_key)
 
 
-def delay_queue_name(delay_ms: int) -> str:
-    return f"livequiz.delay.{delay_ms}"
+def delay_queue_name(exchange: str, delay_ms: int) -> str:
+    return f"{exchange}.delay.{delay_ms}"
 
 
 class Publisher:
@@ -190,11 +188,11 @@ class Publisher:
             return
         arguments = {
             "x-message-ttl": delay_ms,
-            "x-expires": DELAY_QUEUE_EXPIRES_MS,
+            "x-expires": self.settings.delay_queue_expires_s * 1000,
             "x-dead-letter-exchange": self.settings.exchange,
             "x-dead-letter-routing-key": DEADLINE_ROUTING_KEY,
         }
-        channel.queue_declare(delay_queue_name(delay_ms), durable=True, arguments=arguments)
+        channel.queue_declare(delay_queue_name(self.settings.exchange, delay_ms), durable=True, arguments=arguments)
         self._delay_queues.add(delay_ms)
 
     def publish(self, routing_key: str, event: Event) -> None:
@@ -213,7 +211,7 @@ class Publisher:
 
     def publish_after(self, delay_ms: int, event: Event) -> None:
         """Publish ``event`` under ``question.deadline`` once ``delay_ms`` has passed."""
-        self._send("", delay_queue_name(delay_ms), event, expiration_ms=delay_ms)
+        self._send("", delay_queue_name(self.settings.exchange, delay_ms), event, expiration_ms=delay_ms)
 
 
 _local = threading.local()

@@ -1,0 +1,40 @@
+# One entry point for setup, the local stack, lint, type check and tests; CI runs `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: install services migrate demo dev lint typecheck test clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+services:
+	bash scripts/services.sh
+
+migrate: install services
+	$(BIN)/python -m livequiz.migrate
+
+demo: migrate
+	$(BIN)/python -m livequiz.demo $(ARGS)
+
+dev: migrate
+	$(BIN)/python -m livequiz.local $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck migrate
+	$(BIN)/python -m pytest $(ARGS)
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

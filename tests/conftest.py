@@ -1,0 +1,51 @@
+"""Settings shared by every test: a random token secret and RabbitMQ names of this run alone.
+
+The names are set before any livequiz module reads its settings, so handlers under test
+publish to this run's exchange and queues, and the real ``livequiz`` ones stay untouched.
+"""
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+
+import pika
+import pytest
+
+RUN = uuid.uuid4().hex[:8]
+os.environ["LIVEQUIZ_TOKEN_SECRET"] = secrets.token_urlsafe(48)
+os.environ["LIVEQUIZ_EXCHANGE"] = f"livequiz.test.{RUN}"
+os.environ["LIVEQUIZ_PERSIST_QUEUE"] = f"livequiz.test.{RUN}.persist"
+os.environ["LIVEQUIZ_BROADCAST_QUEUE"] = f"livequiz.test.{RUN}.broadcast"
+os.environ["LIVEQUIZ_DEADLINE_QUEUE"] = f"livequiz.test.{RUN}.deadline"
+# This run's delay queues disappear by themselves ten minutes after their last use.
+os.environ["LIVEQUIZ_DELAY_QUEUE_EXPIRES_S"] = "600"
+
+from livequiz.config import Settings, get_settings  # noqa: E402
+from livequiz.events import queue_names  # noqa: E402
+
+# Multiplies every wait in the tests; raise it on a slow machine instead of editing sleeps.
+TIMEOUT_FACTOR = float(os.environ.get("LIVEQUIZ_TEST_TIMEOUT_FACTOR", "1"))
+
+
+def scaled(seconds: float) -> float:
+    return seconds * TIMEOUT_FACTOR
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _delete_test_topology() -> Iterator[None]:
+    yield
+    current = get_settings()
+    connection = pika.BlockingConnection(pika.URLParameters(current.rabbitmq_url))
+    channel = connection.channel()
+    for queue in queue_names(current).values():
+        channel.queue_delete(queue)
+        channel.queue_delete(queue + ".dead")
+    channel.exchange_delete(current.exchange)
+    channel.exchange_delete(current.exchange + ".dead")
+    connection.close()
