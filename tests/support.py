@@ -1,0 +1,124 @@
+"""Helpers for tests that drive the Lambda handlers with AWS-shaped events."""
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from functions.answer import handler as answer_function
+from functions.connect import handler as connect_function
+from livequiz.config import Settings
+from livequiz.ids import GameId, PlayerId, UserId, new_game_id, new_player_id
+from livequiz.local.routes import LambdaContext
+from livequiz.services import game_store
+from livequiz.store import GameStore
+from livequiz.tokens import Claims, TokenKind, issue
+
+EVENTS = Path(__file__).parent / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return loaded
+
+
+def context(name: str = "test") -> LambdaContext:
+    return LambdaContext(name, 30.0, "us-east-1")
+
+
+def question(correct: int = 1, limit_s: int = 10, choices: int = 4) -> dict[str, Any]:
+    return {
+        "text": f"Which one is right? ({uuid.uuid4().hex[:6]})",
+        "choices": [f"choice {index}" for index in range(choices)],
+        "correct": correct,
+        "limit_ms": limit_s * 1000,
+    }
+
+
+@dataclass
+class GameFixture:
+    """A game in Redis with players, driven through the connect and answer handlers."""
+
+    settings: Settings
+    questions: list[dict[str, Any]]
+    host_user_id: UserId = UserId(4242)
+    game_id: GameId = field(default_factory=new_game_id)
+    players: dict[str, PlayerId] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.pin = self.store.create_game(
+            self.game_id, 1, self.host_user_id, "Test quiz", self.questions
+        )
+
+    @property
+    def store(self) -> GameStore:
+        return game_store()
+
+    def add_player(self, nickname: str) -> PlayerId:
+        player_id = new_player_id()
+        self.store.add_player(self.game_id, player_id, nickname, nickname.casefold(), None)
+        self.players[nickname] = player_id
+        return player_id
+
+    def player_token(self, nickname: str) -> str:
+        claims = Claims(TokenKind.PLAYER, self.players[nickname], game_id=self.game_id)
+        return issue(self.settings, claims)
+
+    def host_token(self) -> str:
+        claims = Claims(TokenKind.HOST, str(self.host_user_id), game_id=self.game_id)
+        return issue(self.settings, claims)
+
+    def connect(
+        self, token: str | None, connection_id: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        connection_id = connection_id or f"{uuid.uuid4().hex[:15]}="
+        event = load_event("ws-connect.json")
+        event["requestContext"]["connectionId"] = connection_id
+        if token is None:
+            del event["queryStringParameters"]
+            del event["multiValueQueryStringParameters"]
+        else:
+            event["queryStringParameters"] = {"token": token}
+            event["multiValueQueryStringParameters"] = {"token": [token]}
+        return connection_id, connect_function.connect(event, context("connect"))
+
+    def disconnect(self, connection_id: str) -> dict[str, Any]:
+        event = load_event("ws-disconnect.json")
+        event["requestContext"]["connectionId"] = connection_id
+        return connect_function.disconnect(event, context("disconnect"))
+
+    def send(self, connection_id: str, body: str | dict[str, Any]) -> dict[str, Any]:
+        """Send one message and return the reply frame that the route response carries."""
+        event = copy.deepcopy(load_event("ws-message.json"))
+        event["requestContext"]["connectionId"] = connection_id
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+        response = answer_function.handler(event, context("answer"))
+        assert response["statusCode"] == 200
+        reply: dict[str, Any] = json.loads(response["body"])
+        return reply
+
+
+def drain(settings: Settings, queue: str, game_id: str) -> list[dict[str, Any]]:
+    """Take every message of ``game_id`` off ``queue`` (others are requeued); return their bodies."""
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    channel = connection.channel()
+    found: list[dict[str, Any]] = []
+    others: list[int] = []
+    while True:
+        method, _properties, body = channel.basic_get(queue)
+        if method is None:
+            break
+        message = json.loads(body)
+        if message["game"] == game_id:
+            found.append(message)
+            channel.basic_ack(method.delivery_tag)
+        else:
+            others.append(method.delivery_tag)
+    for tag in others:
+        channel.basic_nack(tag, requeue=True)
+    connection.close()
+    return found
