@@ -43,7 +43,7 @@ class GameFixture:
 
     settings: Settings
     questions: list[dict[str, Any]]
-    host_user_id: UserId = UserId(4242)
+    host_user_id: int = 4242
     game_id: GameId = field(default_factory=new_game_id)
     players: dict[str, PlayerId] = field(default_factory=dict)
 
@@ -101,7 +101,7 @@ class GameFixture:
 
 
 def drain(settings: Settings, queue: str, game_id: str) -> list[dict[str, Any]]:
-    """Take every message of ``game_id`` off ``queue`` (others are requeued); return their bodies."""
+    """Take the messages of ``game_id`` off ``queue``, requeueing the rest; return their bodies."""
     import pika
 
     connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))

@@ -122,7 +122,7 @@ def test_old_timer_never_closes_next_question(make_game, clock: Clock, settings:
 
 
 def test_deadline_closes_question_without_host(make_game, clock: Clock, settings: Settings) -> None:
-    game, host, connections = started_game(make_game, clock)
+    game, host, _ = started_game(make_game, clock)
     game.disconnect(host)
     state = game.store.state(game.game_id)
     due = Event(
