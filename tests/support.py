@@ -10,7 +10,7 @@ from typing import Any
 from functions.answer import handler as answer_function
 from functions.connect import handler as connect_function
 from livequiz.config import Settings
-from livequiz.ids import GameId, PlayerId, UserId, new_game_id, new_player_id
+from livequiz.ids import GameId, PlayerId, new_game_id, new_player_id
 from livequiz.local.routes import LambdaContext
 from livequiz.services import game_store
 from livequiz.store import GameStore
