@@ -1,9 +1,9 @@
 """The Lambda functions the local runtime runs, and the event sources that invoke them.
 
 ``ROUTES`` maps a WebSocket route key to a handler, and ``default_mappings`` maps a RabbitMQ
-queue to a handler, as API Gateway routes and Lambda event-source mappings do in AWS. A handler is named by its
-dotted path, ``package.module.attribute``, and imported when the runtime starts. Tests may
-put a callable in place of a dotted path.
+queue to a handler, as API Gateway routes and Lambda event-source mappings do in AWS. A
+handler is named by its dotted path, ``package.module.attribute``, and imported when the
+runtime starts. Tests may put a callable in place of a dotted path.
 """
 
 import importlib
