@@ -239,6 +239,27 @@ def questions_from_opentdb(
     ]
 
 
+def quiz_from_opentdb(
+    document: Any,
+    title: str,
+    description: str | None = None,
+    limit: int | None = None,
+    time_limit: int = DEFAULT_TIME_LIMIT_S,
+) -> Quiz:
+    """Build a quiz titled ``title`` from an OpenTDB document, only its first ``limit`` entries."""
+    questions = questions_from_opentdb(document, limit, time_limit)
+    if len(questions) > MAX_QUESTIONS:
+        raise InvalidInputError(
+            "too_many_questions",
+            f"the document has {len(questions)} questions but a quiz contains at most "
+            f"{MAX_QUESTIONS}: pass limit={MAX_QUESTIONS} or less",
+        )
+    try:
+        return Quiz(title=title, description=description, questions=questions)
+    except ValidationError as error:
+        raise InvalidInputError("invalid_quiz", describe_errors(error)) from error
+
+
 # Questions as the game store keeps them
 
 

@@ -1,0 +1,92 @@
+"""The REST API: accounts, quizzes and game lobbies, served by one Lambda function.
+
+``handler`` adapts API Gateway HTTP API (payload 2.0) and REST API events to the ASGI app.
+Every error body has one shape, ``{"error": {"code": ..., "message": ...}}``: a
+``ClientError`` keeps its own status and code, invalid input is 400 ``invalid_input``, and a
+failing Redis or MySQL is 503 ``service_unavailable``.
+"""
+
+import logging
+
+import redis
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from mangum import Mangum
+from starlette.exceptions import HTTPException
+
+from functions.auth import accounts, games, quizzes
+from livequiz.errors import ClientError, ServiceError
+from livequiz.quizzes import error_location
+
+logger = logging.getLogger(__name__)
+
+# Failures of a backing service: the request was fine and a retry may succeed.
+SERVICE_ERRORS = (ServiceError, redis.RedisError, sa.exc.OperationalError, sa.exc.InterfaceError)
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+app = FastAPI(
+    title="livequiz",
+    summary="Accounts, quizzes and game lobbies of the livequiz real-time quiz platform",
+    version="0.1.0",
+)
+app.include_router(accounts.router)
+app.include_router(quizzes.router)
+app.include_router(games.router)
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    content = {"error": {"code": code, "message": message}}
+    return JSONResponse(status_code=status, content=content, headers=headers)
+
+
+@app.exception_handler(ClientError)
+async def client_error(request: Request, error: ClientError) -> JSONResponse:
+    return error_response(error.status, error.code, error.message)
+
+
+@app.exception_handler(RequestValidationError)
+async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    messages = []
+    for detail in error.errors():
+        location = list(detail.get("loc", ()))
+        # Body fields drop the leading "body", but query and path parameters keep their prefix.
+        if location[:1] == ["body"]:
+            location = location[1:]
+        field = error_location(location) or "body"
+        message = str(detail.get("msg", "invalid value")).removeprefix("Value error, ")
+        messages.append(f"{field}: {message}")
+    return error_response(400, "invalid_input", "; ".join(messages))
+
+
+@app.exception_handler(HTTPException)
+async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+    code = HTTP_CODES.get(error.status_code, "http_error")
+    return error_response(error.status_code, code, str(error.detail))
+
+
+async def service_error(request: Request, error: Exception) -> JSONResponse:
+    logger.error(
+        "%s %s failed, a backing service is unavailable: %r",
+        request.method,
+        request.url.path,
+        error,
+    )
+    return error_response(
+        503, "service_unavailable", "a backing service is unavailable: try again shortly"
+    )
+
+
+for error_type in SERVICE_ERRORS:
+    app.add_exception_handler(error_type, service_error)
+
+
+@app.get("/healthz", tags=["health"])
+def healthz() -> dict[str, str]:
+    """Report that the function runs; Redis and MySQL are not contacted."""
+    return {"status": "ok"}
+
+
+handler = Mangum(app, lifespan="off")

@@ -1,0 +1,80 @@
+"""Fixtures of the REST API tests: a scratch MySQL database and a test client over it."""
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from functions.auth import deps
+from functions.auth.app import app
+from livequiz.config import Settings
+from tests.scratch_db import scratch_database
+
+
+@pytest.fixture(scope="session")
+def api_settings(settings: Settings) -> Iterator[Settings]:
+    with scratch_database(settings.mysql_url, "auth") as url:
+        # Live games of these tests expire from Redis by themselves within ten minutes.
+        yield settings.model_copy(update={"mysql_url": url, "game_ttl_s": 600})
+
+
+@pytest.fixture
+def client(api_settings: Settings) -> Iterator[TestClient]:
+    app.dependency_overrides[deps.settings] = lambda: api_settings
+    try:
+        with TestClient(app) as test_client:
+            yield test_client
+    finally:
+        app.dependency_overrides.pop(deps.settings, None)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def register(client: TestClient) -> Callable[..., dict[str, Any]]:
+    """Register a new user with a unique address; return the token response with the address."""
+
+    def create(display_name: str = "Quiz Host", password: str = "correct horse") -> dict[str, Any]:
+        email = f"host-{uuid.uuid4().hex[:12]}@example.com"
+        response = client.post(
+            "/auth/register",
+            json={"email": email, "password": password, "display_name": display_name},
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        body["email"] = email
+        body["headers"] = bearer(body["access_token"])
+        return body
+
+    return create
+
+
+def small_quiz(question_count: int = 3) -> dict[str, Any]:
+    return {
+        "title": "Colours",
+        "description": "Which colour is it?",
+        "questions": [
+            {
+                "text": f"Question {index}: which colour is the sky on a clear day?",
+                "choices": ["Green", "Blue", "Red"],
+                "correct": 1,
+                "time_limit": 10 + index,
+            }
+            for index in range(question_count)
+        ],
+    }
+
+
+@pytest.fixture
+def make_quiz(client: TestClient) -> Callable[..., dict[str, Any]]:
+    def create(headers: dict[str, str], question_count: int = 3) -> dict[str, Any]:
+        response = client.post("/quizzes", json=small_quiz(question_count), headers=headers)
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return create

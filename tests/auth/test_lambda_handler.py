@@ -1,0 +1,73 @@
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mangum.types import LambdaCognitoIdentity, LambdaMobileClientContext
+
+from functions.auth import deps
+from functions.auth.app import app, handler
+from livequiz.config import Settings
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+class LambdaContext:
+    """The attributes of the Lambda context object that Mangum's type declares."""
+
+    function_name = "auth"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:auth"
+    memory_limit_in_mb = 512
+    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+    log_group_name = "/aws/lambda/auth"
+    log_stream_name = "2026/12/04/[$LATEST]0123456789abcdef"
+    identity: LambdaCognitoIdentity | None = None
+    client_context: LambdaMobileClientContext | None = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def load_event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
+
+
+@pytest.fixture
+def overridden(api_settings: Settings) -> Iterator[None]:
+    app.dependency_overrides[deps.settings] = lambda: api_settings
+    try:
+        yield
+    finally:
+        app.dependency_overrides.pop(deps.settings, None)
+
+
+def test_handler_answers_http_api_event(overridden: None) -> None:
+    response = handler(load_event("http-api-v2-healthz.json"), LambdaContext())
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == {"status": "ok"}
+    assert response["headers"]["content-type"] == "application/json"
+
+
+def test_handler_decodes_base64_body(overridden: None) -> None:
+    event = load_event("http-api-v2-register.json")
+    body = json.loads(base64.b64decode(event["body"]))
+    body["email"] = f"lambda-{uuid.uuid4().hex[:12]}@example.com"
+    event["body"] = base64.b64encode(json.dumps(body).encode()).decode()
+    event["headers"]["content-length"] = str(len(json.dumps(body)))
+    response = handler(event, LambdaContext())
+    assert response["statusCode"] == 201
+    assert json.loads(response["body"])["token_type"] == "bearer"
+
+
+def test_handler_error_envelope(overridden: None) -> None:
+    event = load_event("http-api-v2-register.json")
+    event["body"] = base64.b64encode(b'{"email": "x"}').decode()
+    event["headers"]["content-length"] = "14"
+    response = handler(event, LambdaContext())
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["code"] == "invalid_input"
