@@ -55,3 +55,24 @@ class LeaderboardView:
         if entry is not None:
             view["you"] = {"rank": entry.rank, "score": entry.score}
         return view
+
+
+class FrameOrder:
+    """The client's rule for ``seq``: keep a pushed frame only if it is newer than all before it.
+
+    Replies carry no ``seq`` and are always kept.
+    """
+
+    def __init__(self) -> None:
+        self.last_seq = 0
+        self.dropped = 0
+
+    def keep(self, frame: dict[str, Any]) -> bool:
+        seq = frame.get("seq")
+        if seq is None:
+            return True
+        if seq <= self.last_seq:
+            self.dropped += 1
+            return False
+        self.last_seq = seq
+        return True

@@ -46,7 +46,7 @@ class GameView:
     async def on_frame(self, frame: Frame) -> None:
         kind = frame["type"]
         if kind == "question":
-            text = frame["text"] if len(frame["text"]) <= 60 else frame["text"][:57] + "..."
+            text = frame["text"] if len(frame["text"]) <= 40 else frame["text"][:37] + "..."
             description = f"Q{frame['question'] + 1}/{frame['count']} {text}"
             self.tasks[frame["question"]] = self.progress.add_task(description, total=self.players)
         elif kind in ("leaderboard", "question_closed") and frame["question"] in self.tasks:

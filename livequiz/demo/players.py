@@ -12,6 +12,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from livequiz.frames import FrameOrder
+
 logger = logging.getLogger(__name__)
 
 Frame = dict[str, Any]
@@ -34,20 +36,18 @@ class SequencedConnection:
 
     def __init__(self, websocket: ClientConnection) -> None:
         self.websocket = websocket
-        self.last_seq = 0
-        self.stale = 0
+        self.order = FrameOrder()
+
+    @property
+    def stale(self) -> int:
+        return self.order.dropped
 
     async def frames(self) -> Any:
         try:
             async for raw in self.websocket:
                 frame = json.loads(raw)
-                seq = frame.get("seq")
-                if seq is not None:
-                    if seq <= self.last_seq:
-                        self.stale += 1
-                        continue
-                    self.last_seq = seq
-                yield frame
+                if self.order.keep(frame):
+                    yield frame
         except ConnectionClosed:
             return
 

@@ -31,7 +31,7 @@ class LocalStack:
         self.ws_port = free_port()
         self.management_port = free_port()
         self.rest_port = free_port()
-        self.ws_url = f"ws://127.0.0.1:{self.ws_port}"
+        self.ws_url = f"ws://127.0.0.1:{self.ws_port}/local"
         self.rest_url = f"http://127.0.0.1:{self.rest_port}"
         self.environment = dict(os.environ)
         if not self.environment.get("LIVEQUIZ_TOKEN_SECRET"):

@@ -1,0 +1,161 @@
+"""Broadcast through the local gateway and its @connections API, with real WebSocket clients."""
+
+import asyncio
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from functions.broadcast import handler as broadcast_function
+from livequiz.config import Settings
+from livequiz.events import Event, now_ms
+from livequiz.fanout import Fanout
+from livequiz.frames import FrameOrder
+from livequiz.ids import ConnectionId
+from livequiz.local.runtime import LocalRuntime, RuntimeConfig
+from livequiz.services import game_store
+from livequiz.store import ConnectionRecord, Role
+from tests.conftest import scaled
+from tests.support import GameFixture, context, question
+
+WAIT_S = scaled(5.0)
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    config = RuntimeConfig.on_free_ports(mappings={}, rest_app=None)
+    with LocalRuntime(config).start_in_thread() as running:
+        yield running
+
+
+@pytest.fixture
+def fanout(runtime: LocalRuntime, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Fanout:
+    local = settings.model_copy(update={"management_url": runtime.management_url})
+    built = Fanout(local, game_store())
+    monkeypatch.setattr(broadcast_function, "_fanout", lambda: built)
+    return built
+
+
+def scores_event(settings: Settings, game: GameFixture, number: int) -> dict[str, Any]:
+    event = Event(
+        "scores.changed",
+        game.game_id,
+        f"scores:{game.game_id}:{number}",
+        now_ms(),
+        {"question": 0, "answered": number, "online": 3},
+    )
+    return {
+        "eventSource": "aws:rmq",
+        "eventSourceArn": "arn:aws:mq:us-east-1:000000000000:broker:test:b-test",
+        "rmqMessagesByQueue": {
+            f"{settings.broadcast_queue}::/": [
+                {
+                    "basicProperties": {"messageId": event.id},
+                    "redelivered": False,
+                    "data": base64.b64encode(event.to_json()).decode(),
+                }
+            ]
+        },
+    }
+
+
+async def open_clients(runtime: LocalRuntime, tokens: list[str]) -> list[ClientConnection]:
+    return [await connect(f"{runtime.ws_url}?token={token}") for token in tokens]
+
+
+async def next_frame(client: ClientConnection) -> dict[str, Any]:
+    frame: dict[str, Any] = json.loads(await asyncio.wait_for(client.recv(), WAIT_S))
+    return frame
+
+
+def test_gone_connection_is_removed_and_skipped(runtime, fanout, settings: Settings) -> None:
+    game = GameFixture(settings, [question()])
+    for nickname in ("Ada", "Bob", "Cy"):
+        game.add_player(nickname)
+    # Cy's connection is recorded in Redis but no longer exists at the gateway: API Gateway
+    # answers 410 Gone for it, as for a client that vanished without a close frame.
+    stale = ConnectionId("StaleConnId0=")
+    game.store.connect(ConnectionRecord(stale, game.game_id, Role.PLAYER, game.players["Cy"]))
+
+    async def scenario() -> None:
+        clients = await open_clients(runtime, [game.player_token("Ada"), game.player_token("Bob")])
+        first = await asyncio.to_thread(
+            broadcast_function.handler, scores_event(settings, game, 1), context("broadcast")
+        )
+        assert first == {"processed": 1, "sent": 2, "gone": 1, "failed": 0}
+        frames = [await next_frame(client) for client in clients]
+        assert [frame["type"] for frame in frames] == ["leaderboard", "leaderboard"]
+        assert [frame["you"]["rank"] for frame in frames] == [1, 2]
+        assert stale not in game.store.connections(game.game_id)
+        second = await asyncio.to_thread(
+            broadcast_function.handler, scores_event(settings, game, 2), context("broadcast")
+        )
+        assert second == {"processed": 1, "sent": 2, "gone": 0, "failed": 0}
+        for client in clients:
+            assert (await next_frame(client))["seq"] == frames[0]["seq"] + 1
+            await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_late_older_frame_is_dropped_by_seq(runtime, fanout, settings: Settings) -> None:
+    game = GameFixture(settings, [question()])
+    game.add_player("Ada")
+
+    async def scenario() -> list[dict[str, Any]]:
+        [client] = await open_clients(runtime, [game.player_token("Ada")])
+        received = []
+        for number in (1, 2):
+            await asyncio.to_thread(
+                broadcast_function.handler,
+                scores_event(settings, game, number),
+                context("broadcast"),
+            )
+            received.append(await next_frame(client))
+        await client.close()
+        return received
+
+    older, newer = asyncio.run(scenario())
+    assert newer["seq"] == older["seq"] + 1
+    order = FrameOrder()
+    # Delivered newest first: the client keeps the newer frame and drops the older one.
+    assert order.keep(newer)
+    assert not order.keep(older)
+    assert order.last_seq == newer["seq"]
+    assert newer["answered"] == 2
+
+
+def test_leaderboard_frame_stays_small_with_many_long_nicknames(settings: Settings) -> None:
+    from livequiz import broadcast
+
+    game = GameFixture(settings, [question()])
+    widest = (
+        "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 11 code points, 25 bytes
+    )
+    for number in range(300):
+        nickname = (widest * 5 + f"{number:03d}")[:64]
+        game.add_player(nickname)
+    viewer = next(iter(game.players.values()))
+    game.store.connect(
+        ConnectionRecord(ConnectionId("SizeConnId00="), game.game_id, Role.PLAYER, viewer)
+    )
+    planned = broadcast.plan(
+        [
+            Event(
+                "scores.changed",
+                game.game_id,
+                "s",
+                0,
+                {"question": 0, "answered": 300, "online": 300},
+            )
+        ]
+    )
+    rendered = broadcast.render(game.store, game.game_id, planned)
+    [payload] = rendered[ConnectionId("SizeConnId00=")]
+    frame = json.loads(payload)
+    assert len(frame["top"]) == 10
+    assert frame["players"] == 300
+    assert len(payload) < 32 * 1024
