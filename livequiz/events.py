@@ -226,19 +226,29 @@ def publisher(settings: Settings) -> Publisher:
     return current
 
 
-def decode_rmq_event(event: dict[str, Any], settings: Settings) -> list[Event]:
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """One decoded message of an ``aws:rmq`` event, with its body as it arrived."""
+
+    queue: str
+    raw: bytes
+    event: Event
+
+
+def decode_rmq_messages(event: dict[str, Any], settings: Settings) -> list[ReceivedMessage]:
     """Decode the messages of an Amazon MQ for RabbitMQ (``aws:rmq``) Lambda event, in order.
 
     A message that is not a valid event is moved to its queue's dead-letter queue, untouched,
     and left out: redelivering it could never succeed, and it must not hold back the batch.
+    The raw body of each message is kept so that a consumer can dead-letter it unchanged later.
     """
-    decoded: list[Event] = []
+    decoded: list[ReceivedMessage] = []
     for source, messages in event.get("rmqMessagesByQueue", {}).items():
         queue = source.split("::", 1)[0]
         for message in messages:
             raw = base64.b64decode(message.get("data", ""))
             try:
-                decoded.append(Event.from_json(raw))
+                decoded.append(ReceivedMessage(queue, raw, Event.from_json(raw)))
             except InvalidInputError as error:
                 message_id = message.get("basicProperties", {}).get("messageId")
                 logger.error(
@@ -249,6 +259,11 @@ def decode_rmq_event(event: dict[str, Any], settings: Settings) -> list[Event]:
                 )
                 publisher(settings).dead_letter(queue, raw, error.message)
     return decoded
+
+
+def decode_rmq_event(event: dict[str, Any], settings: Settings) -> list[Event]:
+    """Decode an ``aws:rmq`` event like ``decode_rmq_messages``, keeping only the events."""
+    return [message.event for message in decode_rmq_messages(event, settings)]
 
 
 def now_ms() -> int:

@@ -1,5 +1,6 @@
 """Fixtures of the REST API tests: a scratch MySQL database and a test client over it."""
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,6 +12,31 @@ from functions.auth import deps
 from functions.auth.app import app
 from livequiz.config import Settings
 from tests.scratch_db import scratch_database
+
+# Mangum(app) creates an event loop and sets it as the main thread's loop when
+# functions.auth.app is imported. Another test's asyncio.run() later unsets it, and it would
+# then be garbage-collected open, which pytest reports as an unraisable ResourceWarning. This
+# reference keeps it alive until close_import_loop closes it.
+IMPORT_LOOP = asyncio.get_event_loop_policy().get_event_loop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_import_loop() -> Iterator[None]:
+    yield
+    if not IMPORT_LOOP.is_running():
+        IMPORT_LOOP.close()
+
+
+@pytest.fixture
+def event_loop_for_mangum() -> Iterator[None]:
+    """Give the main thread a fresh event loop, as a Lambda runtime has, and close it after."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def overridden(api_settings: Settings) -> Iterator[None]:
+def overridden(api_settings: Settings, event_loop_for_mangum: None) -> Iterator[None]:
     app.dependency_overrides[deps.settings] = lambda: api_settings
     try:
         yield

@@ -1,0 +1,304 @@
+"""Writing game events to MySQL: the history log, answers, running totals and final ranks.
+
+Delivery is at least once and batches may arrive out of order, so every write is idempotent:
+
+- ``game_events`` and ``answers`` rows are keyed by event id and by (game, question, player),
+  and a repeated insert changes nothing.
+- A player's (total, reached_seq) only moves forward. Both only grow during a game, so an older
+  or repeated ``answer.accepted`` can never lower them, and ``correct_count`` is recounted from
+  the ``answers`` rows instead of incremented.
+- ``game.ended`` carries the final totals from Redis and overwrites the running ones.
+
+A batch is written in one transaction. If a data error in one message (a foreign key, a value
+out of range) fails it, each message is retried in a transaction of its own and a message that
+still fails goes to the dead-letter queue. Any other database error propagates, so the batch
+is not acknowledged and RabbitMQ delivers it again.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field, StrictBool, ValidationError
+from sqlalchemy.dialects.mysql import insert
+from sqlalchemy.engine import Connection, Engine
+
+from livequiz import db
+from livequiz.events import ReceivedMessage
+from livequiz.quizzes import describe_errors
+
+logger = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1)
+# The last millisecond of 9999-12-31, the end of the DATETIME range.
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+Milliseconds = Field(ge=0, le=MAX_TIMESTAMP_MS)
+
+# MySQL and MariaDB error numbers of statements that fail because of the values they carry, so
+# running them again can never succeed. PyMySQL reports some of them, such as 1292 and 4025,
+# as OperationalError, the class it also uses for a lost connection.
+DATA_ERROR_CODES = frozenset(
+    {
+        1048,  # column cannot be null
+        1062,  # duplicate entry for a unique key
+        1264,  # value out of range for the column
+        1292,  # incorrect date or time value
+        1366,  # incorrect value for the column, such as an invalid string
+        1406,  # data too long for the column
+        1451,  # a foreign key prevents deleting or updating a parent row
+        1452,  # a foreign key has no parent row
+        3140,  # invalid JSON text (MySQL)
+        3819,  # CHECK constraint violated (MySQL)
+        4025,  # CHECK constraint violated, such as JSON's json_valid (MariaDB)
+    }
+)
+
+DeadLetter = Callable[[str, bytes, str], None]
+
+
+class GameStarted(BaseModel):
+    question_count: int = Field(ge=0)
+    started_at_ms: int = Milliseconds
+
+
+class AnswerAccepted(BaseModel):
+    player_id: str
+    question: int = Field(ge=0)
+    choice: int
+    correct: StrictBool
+    points: int = Field(ge=0)
+    elapsed_ms: int = Field(ge=0)
+    answered_at_ms: int = Milliseconds
+    # The player's total and rank sequence number in Redis right after this answer, or later.
+    total: int = Field(ge=0)
+    reached_seq: int = Field(ge=0)
+
+
+class FinalStanding(BaseModel):
+    player_id: str
+    total: int = Field(ge=0)
+    reached_seq: int = Field(ge=0)
+    rank: int = Field(ge=1)
+
+
+class GameEnded(BaseModel):
+    ended_at_ms: int = Milliseconds
+    players: list[FinalStanding]
+
+
+PAYLOADS: dict[str, type[BaseModel]] = {
+    "game.started": GameStarted,
+    "answer.accepted": AnswerAccepted,
+    "game.ended": GameEnded,
+}
+
+
+@dataclass(frozen=True)
+class Work:
+    """A message whose payload is valid for its event type."""
+
+    message: ReceivedMessage
+    payload: BaseModel
+
+
+def timestamp(ms: int) -> datetime:
+    """Convert epoch milliseconds to the naive UTC datetime that DATETIME(3) columns hold."""
+    return EPOCH + timedelta(milliseconds=ms)
+
+
+def is_data_error(error: sa.exc.DBAPIError) -> bool:
+    if isinstance(error, sa.exc.IntegrityError | sa.exc.DataError):
+        return True
+    args: tuple[object, ...] = getattr(error.orig, "args", ())
+    return len(args) > 0 and args[0] in DATA_ERROR_CODES
+
+
+def _record_event(connection: Connection, message: ReceivedMessage) -> None:
+    event = message.event
+    statement = insert(db.game_events).values(
+        event_id=event.id,
+        game_id=event.game_id,
+        type=event.type,
+        at=timestamp(event.at_ms),
+        data=event.data,
+    )
+    connection.execute(statement.on_duplicate_key_update(event_id=db.game_events.c.event_id))
+
+
+def _game_started(connection: Connection, game_id: str, started: GameStarted) -> None:
+    games = db.games.c
+    # An ended game stays ended when its game.started arrives late.
+    status = sa.case(
+        (games.status == db.GameStatus.LOBBY.value, db.GameStatus.RUNNING.value),
+        else_=games.status,
+    )
+    connection.execute(
+        sa.update(db.games)
+        .where(games.id == game_id)
+        .values(
+            status=status,
+            started_at=sa.func.coalesce(games.started_at, timestamp(started.started_at_ms)),
+        )
+    )
+
+
+def _answer_accepted(connection: Connection, game_id: str, answer: AnswerAccepted) -> None:
+    players = db.game_players.c
+    answers = db.answers.c
+    row = insert(db.answers).values(
+        game_id=game_id,
+        question_index=answer.question,
+        player_id=answer.player_id,
+        choice=answer.choice,
+        correct=answer.correct,
+        points=answer.points,
+        elapsed_ms=answer.elapsed_ms,
+        answered_at=timestamp(answer.answered_at_ms),
+    )
+    connection.execute(row.on_duplicate_key_update(game_id=answers.game_id))
+
+    this_player = sa.and_(players.game_id == game_id, players.player_id == answer.player_id)
+    # Compared in the WHERE clause, not in CASE expressions in SET, because MySQL evaluates
+    # SET assignments left to right and a second CASE would see the first one's new value.
+    moves_forward = sa.or_(
+        players.total_score < answer.total,
+        sa.and_(players.total_score == answer.total, players.reached_seq < answer.reached_seq),
+    )
+    connection.execute(
+        sa.update(db.game_players)
+        .where(this_player, moves_forward)
+        .values(total_score=answer.total, reached_seq=answer.reached_seq)
+    )
+    correct_answers = (
+        sa.select(sa.func.count())
+        .where(
+            answers.game_id == players.game_id,
+            answers.player_id == players.player_id,
+            answers.correct.is_(True),
+        )
+        .scalar_subquery()
+    )
+    connection.execute(
+        sa.update(db.game_players).where(this_player).values(correct_count=correct_answers)
+    )
+
+
+def _game_ended(connection: Connection, game_id: str, ended: GameEnded) -> None:
+    games = db.games.c
+    players = db.game_players.c
+    connection.execute(
+        sa.update(db.games)
+        .where(games.id == game_id)
+        .values(status=db.GameStatus.ENDED.value, ended_at=timestamp(ended.ended_at_ms))
+    )
+    if not ended.players:
+        return
+    statement = (
+        sa.update(db.game_players)
+        .where(players.game_id == game_id, players.player_id == sa.bindparam("b_player"))
+        .values(
+            total_score=sa.bindparam("b_total"),
+            reached_seq=sa.bindparam("b_reached"),
+            final_rank=sa.bindparam("b_rank"),
+        )
+    )
+    rows = [
+        {
+            "b_player": standing.player_id,
+            "b_total": standing.total,
+            "b_reached": standing.reached_seq,
+            "b_rank": standing.rank,
+        }
+        for standing in ended.players
+    ]
+    matched = connection.execute(statement, rows).rowcount
+    if matched < len(rows):
+        logger.warning(
+            "game %s ended with %d players but MySQL has rows for only %d of them",
+            game_id,
+            len(rows),
+            matched,
+        )
+
+
+def apply(connection: Connection, work: Work) -> None:
+    """Write one event and its effects inside the caller's transaction."""
+    game_id = work.message.event.game_id
+    _record_event(connection, work.message)
+    payload = work.payload
+    if isinstance(payload, GameStarted):
+        _game_started(connection, game_id, payload)
+    elif isinstance(payload, AnswerAccepted):
+        _answer_accepted(connection, game_id, payload)
+    elif isinstance(payload, GameEnded):
+        _game_ended(connection, game_id, payload)
+
+
+def prepare(messages: Iterable[ReceivedMessage], dead_letter: DeadLetter) -> list[Work]:
+    """Validate each payload, dead-lettering invalid ones and leaving out unknown types."""
+    prepared = []
+    for message in messages:
+        event = message.event
+        model = PAYLOADS.get(event.type)
+        if model is None:
+            logger.debug("ignoring event %s of type %s", event.id, event.type)
+            continue
+        try:
+            prepared.append(Work(message, model.model_validate(event.data)))
+        except ValidationError as error:
+            reason = f"invalid {event.type} payload: {describe_errors(error)}"
+            logger.error(
+                "moving event %s of game %s to the dead-letter queue: %s",
+                event.id,
+                event.game_id,
+                reason,
+            )
+            dead_letter(message.queue, message.raw, reason)
+    return prepared
+
+
+def persist_batch(engine: Engine, messages: list[ReceivedMessage], dead_letter: DeadLetter) -> int:
+    """Write a batch of events to MySQL and return how many were written or ignored as unknown.
+
+    Raises ``sqlalchemy.exc.DBAPIError`` for a database failure that is not a data error.
+    """
+    work = prepare(messages, dead_letter)
+    ignored = sum(1 for message in messages if message.event.type not in PAYLOADS)
+    try:
+        with engine.begin() as connection:
+            for item in work:
+                apply(connection, item)
+        return len(work) + ignored
+    except sa.exc.DBAPIError as error:
+        if not is_data_error(error):
+            raise
+        logger.warning(
+            "a batch of %d events failed on a data error, writing each event on its own: %s",
+            len(work),
+            error.orig,
+        )
+    return _persist_one_by_one(engine, work, dead_letter) + ignored
+
+
+def _persist_one_by_one(engine: Engine, work: list[Work], dead_letter: DeadLetter) -> int:
+    written = 0
+    for item in work:
+        event = item.message.event
+        try:
+            with engine.begin() as connection:
+                apply(connection, item)
+            written += 1
+        except sa.exc.DBAPIError as error:
+            if not is_data_error(error):
+                raise
+            reason = f"MySQL rejected {event.type}: {error.orig}"
+            logger.error(
+                "moving event %s of game %s to the dead-letter queue: %s",
+                event.id,
+                event.game_id,
+                reason,
+            )
+            dead_letter(item.message.queue, item.message.raw, reason)
+    return written
