@@ -8,15 +8,15 @@ timer of an earlier question never closes a later one.
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.logs import function_logger
 from livequiz.config import get_settings
 from livequiz.events import decode_rmq_event, now_ms
 from livequiz.ids import GameId
 from livequiz.services import play as game_play
 
-logger = Logger(service="deadline")
+logger = function_logger("deadline")
 
 # Broker expiry can fire a little early; waiting this long at most keeps the close exact
 # without holding the batch. An event that is earlier still goes back to a delay queue.

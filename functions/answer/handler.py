@@ -9,9 +9,9 @@ Bad input gets an error frame and leaves the connection open; nothing is stored 
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.logs import function_logger
 from livequiz import frames
 from livequiz.config import get_settings
 from livequiz.errors import ClientError, ForbiddenError, InvalidInputError, UnauthorizedError
@@ -21,7 +21,7 @@ from livequiz.rules import Action
 from livequiz.services import game_store, play
 from livequiz.store import ConnectionRecord, Role
 
-logger = Logger(service="answer")
+logger = function_logger("answer")
 
 HOST_ACTIONS = {"start": Action.START, "next": Action.NEXT}
 

@@ -8,16 +8,16 @@ next frame supersedes a lost leaderboard anyway.
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.logs import function_logger
 from livequiz import broadcast
 from livequiz.config import get_settings
 from livequiz.events import decode_rmq_event
 from livequiz.fanout import Fanout, describe
 from livequiz.services import game_store
 
-logger = Logger(service="broadcast")
+logger = function_logger("broadcast")
 
 
 @lru_cache(maxsize=1)

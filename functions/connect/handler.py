@@ -7,9 +7,9 @@ API Gateway rejects posts to a connection whose ``$connect`` has not returned ye
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.logs import function_logger
 from livequiz.config import get_settings
 from livequiz.errors import ClientError, ForbiddenError, NotFoundError
 from livequiz.ids import ConnectionId, GameId
@@ -17,7 +17,7 @@ from livequiz.services import game_store
 from livequiz.store import HOST, ConnectionRecord, Role
 from livequiz.tokens import TokenKind, verify
 
-logger = Logger(service="connect")
+logger = function_logger("connect")
 
 
 def _record(connection_id: str, token: str | None) -> ConnectionRecord:

@@ -7,17 +7,14 @@ delivered again.
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.logs import function_logger
 from livequiz import db, history
 from livequiz.config import get_settings
 from livequiz.events import decode_rmq_messages, publisher
 
-# Powertools adds a filter to the root logger's handlers that drops every record whose logger
-# name contains the service name (a substring test in SuppressFilter, Powertools 3.37). The
-# core module is therefore livequiz.history: a livequiz.persist* name would lose its logs.
-logger = Logger(service="persist")
+logger = function_logger("persist")
 
 
 @logger.inject_lambda_context(clear_state=True)
