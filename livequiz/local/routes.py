@@ -27,6 +27,9 @@ ROUTES: dict[str, HandlerRef] = {
     "answer": "functions.answer.handler.handler",
     "start": "functions.answer.handler.handler",
     "next": "functions.answer.handler.handler",
+    "answer": "functions.answer.handler.handler",
+    "start": "functions.answer.handler.handler",
+    "next": "functions.answer.handler.handler",
     "$default": "functions.answer.handler.handler",
 }
 
