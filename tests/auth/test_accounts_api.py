@@ -1,8 +1,11 @@
 import uuid
 
+import sqlalchemy as sa
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from livequiz import accounts, db
 from livequiz.config import Settings
 from livequiz.tokens import Claims, TokenKind, issue, verify
 
@@ -115,3 +118,26 @@ def test_openapi_docs_served(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/games/join" in paths
     assert "/quizzes/import/opentdb" in paths
+
+
+def test_login_rehashes_weak_hash(client: TestClient, api_settings: Settings) -> None:
+    email = new_email()
+    body = {"email": email, "password": "long enough", "display_name": "Ada"}
+    user_id = client.post("/auth/register", json=body).json()["user_id"]
+    weak_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("long enough")
+    users = db.users.c
+    engine = db.engine(api_settings.mysql_url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(db.users).where(users.id == user_id).values(password_hash=weak_hash)
+        )
+
+    response = client.post("/auth/login", json={"email": email, "password": "long enough"})
+    assert response.status_code == 200
+    with engine.connect() as connection:
+        stored = connection.execute(
+            sa.select(users.password_hash).where(users.id == user_id)
+        ).scalar_one()
+    assert stored != weak_hash
+    assert not accounts.hasher.check_needs_rehash(stored)
+    assert client.post("/auth/login", json={"email": email, "password": "long enough"}).is_success

@@ -1,4 +1,5 @@
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from functions.auth.app import app
 from livequiz import db, lobby
 from livequiz.catalog import QuizSummary, StoredQuiz
 from livequiz.config import Settings
-from livequiz.errors import ServiceError
+from livequiz.errors import ConflictError, ServiceError
 from livequiz.ids import GameId, QuizId, UserId, new_game_id
 from livequiz.quizzes import load_sample_quiz
 from livequiz.store import GameStore
@@ -284,3 +285,26 @@ def test_results_unknown_game(client: TestClient) -> None:
     response = client.get(f"/games/{new_game_id()}/results")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "unknown_game"
+
+
+def test_concurrent_joins_one_nickname(
+    game: dict[str, Any], store: GameStore, api_settings: Settings
+) -> None:
+    engine = db.engine(api_settings.mysql_url)
+    spellings = ["Kim", "kim", "KIM", "Kim ", " kim", "Kim\u2060", "kIm", "KiM"]
+
+    def attempt(nickname: str) -> str:
+        try:
+            lobby.join_game(engine, store, game["pin"], nickname, None)
+        except ConflictError as error:
+            return error.code
+        return "joined"
+
+    with ThreadPoolExecutor(max_workers=len(spellings)) as pool:
+        outcomes = list(pool.map(attempt, spellings))
+    assert outcomes.count("joined") == 1
+    assert outcomes.count("nickname_taken") == len(spellings) - 1
+    players = db.game_players.c
+    query = sa.select(sa.func.count()).where(players.game_id == game["game_id"])
+    with engine.connect() as connection:
+        assert connection.execute(query).scalar_one() == 1
