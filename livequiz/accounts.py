@@ -81,4 +81,3 @@ def _rehash(engine: Engine, user_id: UserId, password: str) -> None:
     with engine.begin() as connection:
         connection.execute(statement)
     logger.info("rehashed the password of user %s with the current argon2 parameters", user_id)
-

@@ -192,7 +192,9 @@ class Publisher:
             "x-dead-letter-exchange": self.settings.exchange,
             "x-dead-letter-routing-key": DEADLINE_ROUTING_KEY,
         }
-        channel.queue_declare(delay_queue_name(self.settings.exchange, delay_ms), durable=True, arguments=arguments)
+        channel.queue_declare(
+            delay_queue_name(self.settings.exchange, delay_ms), durable=True, arguments=arguments
+        )
         self._delay_queues.add(delay_ms)
 
     def publish(self, routing_key: str, event: Event) -> None:
@@ -211,7 +213,9 @@ class Publisher:
 
     def publish_after(self, delay_ms: int, event: Event) -> None:
         """Publish ``event`` under ``question.deadline`` once ``delay_ms`` has passed."""
-        self._send("", delay_queue_name(self.settings.exchange, delay_ms), event, expiration_ms=delay_ms)
+        self._send(
+            "", delay_queue_name(self.settings.exchange, delay_ms), event, expiration_ms=delay_ms
+        )
 
 
 _local = threading.local()

@@ -117,8 +117,8 @@ class Play:
         stored = self.store.answers(game_id, question).get(player_id)
         if stored is None:
             return
-        # The total and sequence number at the time of the first answer are not kept; the
-        # current ones are at least as high, and persist recomputes totals from the answers.
+        # The total and sequence number at the time of the first answer are not kept. The
+        # current ones are at least as high, and persist only ever moves a total forward.
         total, reached = self.store.player_score(game_id, player_id)
         outcome = AnswerOutcome("accepted", total, 0, 0, False, reached)
         self._publish_answer(

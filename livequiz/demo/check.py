@@ -49,7 +49,7 @@ def compare(engine: sa.Engine, store: GameStore, game_id: GameId, accepted: int)
             ),
             {"game": game_id},
         ).all()
-        sums = dict(
+        sums: dict[str, int] = dict(
             connection.execute(
                 sa.text(
                     "SELECT player_id, SUM(points) FROM answers WHERE game_id = :game "
@@ -58,7 +58,7 @@ def compare(engine: sa.Engine, store: GameStore, game_id: GameId, accepted: int)
                 {"game": game_id},
             ).all()
         )
-        stored_totals = dict(
+        stored_totals: dict[str, int] = dict(
             connection.execute(
                 sa.text("SELECT player_id, total_score FROM game_players WHERE game_id = :game"),
                 {"game": game_id},

@@ -27,9 +27,6 @@ ROUTES: dict[str, HandlerRef] = {
     "answer": "functions.answer.handler.handler",
     "start": "functions.answer.handler.handler",
     "next": "functions.answer.handler.handler",
-    "answer": "functions.answer.handler.handler",
-    "start": "functions.answer.handler.handler",
-    "next": "functions.answer.handler.handler",
     "$default": "functions.answer.handler.handler",
 }
 
