@@ -4,3 +4,7 @@
 handlers behind an emulation of API Gateway's WebSocket API and @connections API, and of the
 Lambda event-source mappings for Amazon MQ for RabbitMQ.
 """
+
+from livequiz.local.runtime import LocalRuntime, RuntimeConfig, RuntimeThread
+
+__all__ = ["LocalRuntime", "RuntimeConfig", "RuntimeThread"]

@@ -63,6 +63,17 @@ class Recorder:
         assert arrived, f"expected {count} events, got {len(self.events)}"
         return list(self.events)
 
+    def wait_for_connection(self, connection_id: str) -> Event:
+        """Return the first event of ``connection_id``; fail the test after WAIT_S."""
+
+        def matching() -> list[Event]:
+            return [e for e in self.events if e["requestContext"]["connectionId"] == connection_id]
+
+        with self._changed:
+            arrived = self._changed.wait_for(matching, WAIT_S)
+        assert arrived, f"expected an event of connection {connection_id}, got none"
+        return matching()[0]
+
 
 @dataclass
 class RunningGateway:
