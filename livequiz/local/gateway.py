@@ -340,6 +340,8 @@ class Gateway:
     async def _send(self, connection: Connection, frame: str | bytes) -> None:
         try:
             await connection.websocket.send(frame)
+            size = len(frame.encode() if isinstance(frame, str) else frame)
+            logger.debug("sent %d bytes to connection %s", size, connection.connection_id)
         except ConnectionClosed:
             logger.debug(
                 "connection %s closed before its response was sent", connection.connection_id

@@ -5,11 +5,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from local_harness import LoopThread, RunningGateway
 
 from livequiz.local.connections import ConnectionRegistry
 from livequiz.local.gateway import Gateway, GatewayLimits
 from livequiz.local.routes import Handler, LambdaFunction
+from tests.local.local_harness import LoopThread, RunningGateway
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Helpers for the local runtime tests: an event loop in a thread and recording handlers."""
 
 import asyncio
-import os
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -10,14 +9,7 @@ from typing import Any, TypeVar
 from livequiz.local.connections import ConnectionRegistry
 from livequiz.local.gateway import Gateway
 from livequiz.local.routes import Event, LambdaContext
-
-# Multiplies every wait in these tests; raise it on a slow machine instead of editing waits.
-TIMEOUT_FACTOR = float(os.environ.get("LIVEQUIZ_TEST_TIMEOUT_FACTOR", "1"))
-
-
-def scaled(seconds: float) -> float:
-    return seconds * TIMEOUT_FACTOR
-
+from tests.conftest import scaled
 
 T = TypeVar("T")
 WAIT_S = scaled(5.0)

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_harness import WAIT_S, Recorder, RunningGateway, scaled
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from livequiz.local.gateway import GatewayLimits
+from tests.local.local_harness import WAIT_S, Recorder, RunningGateway, scaled
 
 StartGateway = Callable[..., RunningGateway]
 SAMPLES = Path(__file__).parent.parent / "events"
@@ -385,6 +385,24 @@ def test_idle_connection_closes_with_1001(start_gateway: StartGateway) -> None:
     (event,) = disconnect_handler.wait_for(1)
     assert event["requestContext"]["disconnectStatusCode"] == 1001
     assert event["requestContext"]["disconnectReason"] == "Idle timeout"
+
+
+def test_connection_closes_after_max_duration(start_gateway: StartGateway) -> None:
+    disconnect_handler = Recorder()
+    limits = GatewayLimits(max_connection_duration_s=scaled(0.3))
+    running = start_gateway({"$disconnect": disconnect_handler, "$default": Recorder()}, limits)
+
+    with open_client(running.url) as client:
+        # Messages keep the connection from going idle, but not past its maximum duration.
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(100):
+                client.send("still here")
+                time.sleep(0.05)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1001
+
+    (event,) = disconnect_handler.wait_for(1)
+    assert event["requestContext"]["disconnectReason"] == "Maximum connection duration reached"
 
 
 def test_stop_closes_connections_and_disconnects(

@@ -10,11 +10,11 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from local_harness import WAIT_S, Recorder
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from livequiz.local.runtime import LocalRuntime, RuntimeConfig, RuntimeThread
+from tests.local.local_harness import WAIT_S, Recorder
 
 connect_handler = Recorder()
 disconnect_handler = Recorder()

@@ -13,11 +13,11 @@ from typing import Any
 
 import pika
 import pytest
-from local_harness import WAIT_S, Recorder, scaled
 
 from livequiz.config import Settings
 from livequiz.local.mapping import Backoff, EventSourceMapping, java_medium_datetime
 from livequiz.local.routes import LambdaFunction
+from tests.local.local_harness import WAIT_S, Recorder, scaled
 
 # The basicProperties keys of AWS's sample aws:rmq event.
 BASIC_PROPERTIES_KEYS = {

@@ -17,7 +17,6 @@ import boto3
 import httpx
 import pika
 import pytest
-from local_harness import WAIT_S, Recorder, scaled
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -28,6 +27,7 @@ from websockets.sync.client import connect
 from livequiz.config import Settings
 from livequiz.errors import ConfigError
 from livequiz.local.runtime import LocalRuntime, RuntimeConfig
+from tests.local.local_harness import WAIT_S, Recorder, scaled
 
 REPOSITORY = Path(__file__).parents[2]
 DEFAULTED_VARIABLES = ("LIVEQUIZ_MANAGEMENT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
