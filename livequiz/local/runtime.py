@@ -246,7 +246,7 @@ class LocalRuntime:
             self._mappings.append(mapping)
 
     def _set_environment(self) -> None:
-        region = os.environ.get("LIVEQUIZ_AWS_REGION") or Settings().aws_region
+        region = get_settings().aws_region
         defaults = {
             "LIVEQUIZ_MANAGEMENT_URL": self.management_url,
             "AWS_ACCESS_KEY_ID": "local",
@@ -309,6 +309,9 @@ class RuntimeThread:
             raise self._error
 
     def stop(self) -> None:
+        """Stop the runtime and wait for its thread to end. Calling it again does nothing."""
+        if not self._thread.is_alive():
+            return
         if self._loop is not None and self._stop_requested is not None:
             self._loop.call_soon_threadsafe(self._stop_requested.set)
         self._thread.join()

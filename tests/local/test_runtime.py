@@ -217,3 +217,13 @@ def test_command_line_runs_until_sigint() -> None:
     assert docs.status_code == 200
     assert process.returncode == 0, errors
     assert "stopped the local runtime" in errors
+
+
+def test_thread_stop_twice_is_harmless() -> None:
+    running = LocalRuntime(minimal_config()).start_in_thread()
+
+    running.stop()
+    running.stop()
+
+    with pytest.raises(OSError):
+        connect(running.ws_url, proxy=None, open_timeout=WAIT_S)
