@@ -217,6 +217,27 @@ class Play:
         self._publish_closed(game_id, state, now_ms, "deadline")
         return True
 
+    def close_if_everyone_answered(self, game_id: GameId, now_ms: int) -> bool:
+        """Close the open question when the players still connected have all answered.
+
+        Runs after a disconnect: the player who left may have been the last one missing.
+        """
+        state = self.store.state(game_id)
+        if state.phase is not GamePhase.QUESTION_OPEN:
+            return False
+        if not self.store.everyone_online_answered(game_id, state.question):
+            return False
+        fields = {"phase": GamePhase.QUESTION_CLOSED.value, "closed_at_ms": now_ms}
+        if not self.store.transition(game_id, state, fields):
+            return False
+        logger.info(
+            "question %d of game %s closed: every player still connected answered",
+            state.question,
+            game_id,
+        )
+        self._publish_closed(game_id, state, now_ms, "all_answered")
+        return True
+
     def _publish_closed(self, game_id: GameId, state: GameState, now_ms: int, reason: str) -> None:
         data = {
             "question": state.question,

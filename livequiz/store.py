@@ -248,6 +248,13 @@ class GameStore:
     def online_count(self, game_id: GameId) -> int:
         return int(self.redis.hlen(self.key(game_id, "online")))
 
+    def everyone_online_answered(self, game_id: GameId, question: int) -> bool:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hkeys(self.key(game_id, "online"))
+        pipe.hkeys(self.key(game_id, f"answers:{question}"))
+        online, answered = pipe.execute()
+        return set(online) <= set(answered)
+
     # Answers and ranking
 
     def record_answer(

@@ -12,8 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.logs import function_logger
 from livequiz.config import get_settings
 from livequiz.errors import ClientError, ForbiddenError, NotFoundError
+from livequiz.events import now_ms
 from livequiz.ids import ConnectionId, GameId
-from livequiz.services import game_store
+from livequiz.services import game_store, play
 from livequiz.store import HOST, ConnectionRecord, Role
 from livequiz.tokens import TokenKind, verify
 
@@ -61,6 +62,8 @@ def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.info("disconnected; no record was left (replaced or expired)")
     else:
         logger.append_keys(game_id=record.game_id, player_id=record.player_id)
+        if record.role is Role.PLAYER:
+            play().close_if_everyone_answered(record.game_id, now_ms())
         logger.info(
             "disconnected",
             extra={"status_code": event["requestContext"].get("disconnectStatusCode")},

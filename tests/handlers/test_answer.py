@@ -230,3 +230,21 @@ def test_host_next_ends_after_last_question(make_game, clock: Clock, settings: S
     assert [p["player_id"] for p in players] == [game.players["Ada"], game.players["Bob"]]
     assert [p["total"] for p in players] == [970, 940]
     assert json.dumps(ended[0]).count("token") == 0
+
+
+def test_leaving_last_unanswered_player_closes(make_game, clock: Clock) -> None:
+    game, _, connections = started_game(make_game, clock, players=("Ada", "Bob", "Cy"))
+    clock.advance(800)
+    game.send(connections["Ada"], {"action": "answer", "question": 0, "choice": 1})
+    game.send(connections["Bob"], {"action": "answer", "question": 0, "choice": 2})
+    assert game.store.state(game.game_id).phase == "question_open"
+    game.disconnect(connections["Cy"])
+    assert game.store.state(game.game_id).phase == "question_closed"
+
+
+def test_leaving_answered_player_keeps_question_open(make_game, clock: Clock) -> None:
+    game, _, connections = started_game(make_game, clock, players=("Ada", "Bob", "Cy"))
+    clock.advance(800)
+    game.send(connections["Ada"], {"action": "answer", "question": 0, "choice": 1})
+    game.disconnect(connections["Ada"])
+    assert game.store.state(game.game_id).phase == "question_open"
