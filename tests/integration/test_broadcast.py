@@ -159,3 +159,20 @@ def test_leaderboard_frame_stays_small_with_many_long_nicknames(settings: Settin
     assert len(frame["top"]) == 10
     assert frame["players"] == 300
     assert len(payload) < 32 * 1024
+
+
+def test_markup_nickname_is_sent_as_text(settings: Settings) -> None:
+    from livequiz import broadcast
+
+    game = GameFixture(settings, [question()])
+    nickname = "<img src=x onerror=alert(1)>"
+    player = game.add_player(nickname)
+    connection = ConnectionId("MarkupConnId=")
+    game.store.connect(ConnectionRecord(connection, game.game_id, Role.PLAYER, player))
+    planned = broadcast.plan(
+        [Event("scores.changed", game.game_id, "s", 0, {"question": 0, "answered": 0, "online": 1})]
+    )
+    [payload] = broadcast.render(game.store, game.game_id, planned)[connection]
+    assert json.loads(payload)["top"][0]["nickname"] == nickname
+    # JSON carries the text as it is: no HTML escaping, which would double-escape in a client.
+    assert nickname.encode() in payload

@@ -30,6 +30,9 @@ def test_demo_game_lands_in_mysql(settings: Settings, tmp_path) -> None:
     assert f"players: {PLAYERS}" in output
     assert f"answers accepted: {PLAYERS * QUESTIONS} (rejected: none)" in output
     assert "check passed" in output
+    # JWTs start with "eyJ"; the query string that carries them is redacted in every log line.
+    assert "eyJ" not in (tmp_path / "stack.log").read_text()
+    assert "eyJ" not in output
 
     game_id = re.search(r"Game ([0-9a-f]{32}), PIN \d{6}", output)
     assert game_id is not None, output
