@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
+import uvloop
 from starlette.types import ASGIApp
 
 from livequiz.config import Settings, get_settings
@@ -328,7 +329,7 @@ class RuntimeThread:
         self.stop()
 
     def _run(self) -> None:
-        asyncio.run(self._serve())
+        uvloop.run(self._serve())
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
