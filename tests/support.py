@@ -1,5 +1,6 @@
 """Helpers for tests that drive the Lambda handlers with AWS-shaped events."""
 
+import base64
 import copy
 import json
 import uuid
@@ -10,6 +11,7 @@ from typing import Any
 from functions.answer import handler as answer_function
 from functions.connect import handler as connect_function
 from livequiz.config import Settings
+from livequiz.events import Event
 from livequiz.ids import GameId, PlayerId, new_game_id, new_player_id
 from livequiz.local.routes import LambdaContext
 from livequiz.services import game_store
@@ -122,3 +124,21 @@ def drain(settings: Settings, queue: str, game_id: str) -> list[dict[str, Any]]:
         channel.basic_nack(tag, requeue=True)
     connection.close()
     return found
+
+
+def rmq_event(queue: str, events: list[Event]) -> dict[str, Any]:
+    """Build the ``aws:rmq`` event that Amazon MQ sends for ``events`` taken from ``queue``."""
+    return {
+        "eventSource": "aws:rmq",
+        "eventSourceArn": "arn:aws:mq:us-east-1:000000000000:broker:test:b-test",
+        "rmqMessagesByQueue": {
+            f"{queue}::/": [
+                {
+                    "basicProperties": {"messageId": event.id},
+                    "redelivered": False,
+                    "data": base64.b64encode(event.to_json()).decode(),
+                }
+                for event in events
+            ]
+        },
+    }

@@ -9,7 +9,7 @@ from functions.answer import deadline as deadline_function
 from livequiz.config import Settings
 from livequiz.events import Event
 from tests.handlers.conftest import Clock
-from tests.support import GameFixture, context, drain
+from tests.support import GameFixture, context, drain, rmq_event
 
 
 def started_game(
@@ -79,25 +79,6 @@ def test_answer_after_deadline_is_too_late(make_game, clock: Clock) -> None:
     assert game.store.ranking(game.game_id)[0].score == 0
 
 
-def rmq_event(settings: Settings, events: list[Event]) -> dict[str, Any]:
-    import base64
-
-    return {
-        "eventSource": "aws:rmq",
-        "eventSourceArn": "arn:aws:mq:us-east-1:000000000000:broker:test:b-test",
-        "rmqMessagesByQueue": {
-            f"{settings.deadline_queue}::/": [
-                {
-                    "basicProperties": {"messageId": event.id},
-                    "redelivered": False,
-                    "data": base64.b64encode(event.to_json()).decode(),
-                }
-                for event in events
-            ]
-        },
-    }
-
-
 def test_old_timer_never_closes_next_question(make_game, clock: Clock, settings: Settings) -> None:
     game, host, connections = started_game(make_game, clock)
     clock.advance(1000)
@@ -114,7 +95,9 @@ def test_old_timer_never_closes_next_question(make_game, clock: Clock, settings:
         clock.ms,
         {"question": 0, "round": 1, "deadline_ms": clock.ms - 1},
     )
-    result = deadline_function.handler(rmq_event(settings, [stale]), context("deadline"))
+    result = deadline_function.handler(
+        rmq_event(settings.deadline_queue, [stale]), context("deadline")
+    )
     assert result == {"processed": 1, "closed": 0}
     state = game.store.state(game.game_id)
     assert state.phase == "question_open"
@@ -132,7 +115,9 @@ def test_deadline_closes_question_without_host(make_game, clock: Clock, settings
         clock.ms,
         {"question": 0, "round": state.round, "deadline_ms": int(time.time() * 1000)},
     )
-    result = deadline_function.handler(rmq_event(settings, [due]), context("deadline"))
+    result = deadline_function.handler(
+        rmq_event(settings.deadline_queue, [due]), context("deadline")
+    )
     assert result == {"processed": 1, "closed": 1}
     assert game.store.state(game.game_id).phase == "question_closed"
     closed = [
@@ -200,7 +185,9 @@ def test_closed_question_rejects_answers(make_game, clock: Clock) -> None:
         clock.ms,
         {"question": 0, "round": state.round, "deadline_ms": 0},
     )
-    deadline_function.handler(rmq_event(game.settings, [deadline]), context("deadline"))
+    deadline_function.handler(
+        rmq_event(game.settings.deadline_queue, [deadline]), context("deadline")
+    )
     reconnected, _ = game.connect(game.player_token("Cy"))
     reply = game.send(reconnected, {"action": "answer", "question": 0, "choice": 1})
     assert reply["code"] == "question_not_open"

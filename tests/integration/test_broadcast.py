@@ -1,7 +1,6 @@
 """Broadcast through the local gateway and its @connections API, with real WebSocket clients."""
 
 import asyncio
-import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +18,7 @@ from livequiz.local.runtime import LocalRuntime, RuntimeConfig
 from livequiz.services import game_store
 from livequiz.store import ConnectionRecord, Role
 from tests.conftest import scaled
-from tests.support import GameFixture, context, question
+from tests.support import GameFixture, context, question, rmq_event
 
 WAIT_S = scaled(5.0)
 
@@ -40,26 +39,9 @@ def fanout(runtime: LocalRuntime, settings: Settings, monkeypatch: pytest.Monkey
 
 
 def scores_event(settings: Settings, game: GameFixture, number: int) -> dict[str, Any]:
-    event = Event(
-        "scores.changed",
-        game.game_id,
-        f"scores:{game.game_id}:{number}",
-        now_ms(),
-        {"question": 0, "answered": number, "online": 3},
-    )
-    return {
-        "eventSource": "aws:rmq",
-        "eventSourceArn": "arn:aws:mq:us-east-1:000000000000:broker:test:b-test",
-        "rmqMessagesByQueue": {
-            f"{settings.broadcast_queue}::/": [
-                {
-                    "basicProperties": {"messageId": event.id},
-                    "redelivered": False,
-                    "data": base64.b64encode(event.to_json()).decode(),
-                }
-            ]
-        },
-    }
+    data = {"question": 0, "answered": number, "online": 3}
+    event = Event("scores.changed", game.game_id, f"scores:{game.game_id}:{number}", now_ms(), data)
+    return rmq_event(settings.broadcast_queue, [event])
 
 
 async def open_clients(runtime: LocalRuntime, tokens: list[str]) -> list[ClientConnection]:
