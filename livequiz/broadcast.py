@@ -1,7 +1,7 @@
 """Turn a batch of game events into frames for each connection of each game.
 
 For every game in the batch the ranking and the connections are read from Redis once. Frames
-follow the order of the events; consecutive ``scores.changed`` events collapse into one
+follow the order of the events. Consecutive ``scores.changed`` events collapse into one
 leaderboard frame, and one is dropped entirely when a later frame of the batch already carries
 the leaderboard (``question_closed``, ``game_ended``).
 """
@@ -37,7 +37,7 @@ def plan(events: list[Event]) -> list[PlannedFrame]:
         frame_type = FRAME_TYPES.get(event.type)
         if frame_type is None:
             continue
-        # The end event lists every player for persist; the frame carries only the leaderboard.
+        # The end event lists every player for persist, but the frame carries the leaderboard.
         data = (
             {"ended_at_ms": event.data["ended_at_ms"]} if event.type == "game.ended" else event.data
         )
@@ -67,7 +67,7 @@ def group_by_game(events: list[Event]) -> dict[GameId, list[Event]]:
 def render(
     store: GameStore, game_id: GameId, planned: list[PlannedFrame]
 ) -> dict[ConnectionId, list[bytes]]:
-    """Build every connection's frames for one game; this is the game's one read of the ranking."""
+    """Build every connection's frames for one game, reading its ranking once."""
     connections = store.connections(game_id)
     if not connections or not planned:
         return {}

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
 
     # API Gateway closes a WebSocket connection after 2 hours, so no record needs to live longer.
     connection_ttl_s: int = Field(default=2 * 3600, gt=0)
-    # Live game state in Redis expires a day after its last write; MySQL keeps the results.
+    # Live game state in Redis expires a day after its last write. MySQL keeps the results.
     game_ttl_s: int = Field(default=24 * 3600, gt=0)
 
     # Base URL of the API Gateway Management API, for example
@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     # A message redelivered this many times goes to the queue's dead-letter queue.
     delivery_limit: int = Field(default=5, gt=0)
 
-    # Largest WebSocket message the answer function parses; larger ones get an error frame.
+    # Largest WebSocket message the answer function parses. Larger ones get an error frame.
     max_message_bytes: int = Field(default=4096, gt=0)
 
     def require_token_secret(self) -> str:

@@ -12,7 +12,7 @@ Topology (declared by ``declare_topology``, idempotent):
 The three work queues are quorum queues with a delivery limit: a message that keeps failing is
 dead-lettered to ``<queue>.dead`` instead of blocking the queue. Question deadlines use one
 classic queue per time limit (``<exchange>.delay.<ms>``) whose messages expire after exactly
-that limit and are then dead-lettered to the exchange under ``question.deadline``; one limit per
+that limit and are then dead-lettered to the exchange under ``question.deadline``. One limit per
 queue keeps expiry in publish order, which per-message TTLs in a shared queue would not.
 
 Delivery is at least once end to end: a publisher retry or a redelivered batch can repeat a
@@ -48,7 +48,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Event:
-    """One message on the exchange; ``id`` is stable across retries of the same fact."""
+    """One message on the exchange, whose ``id`` stays the same across retries of one fact."""
 
     type: str
     game_id: str
@@ -222,7 +222,7 @@ _local = threading.local()
 
 
 def publisher(settings: Settings) -> Publisher:
-    """Return this thread's publisher; a Lambda environment has one thread, so one publisher."""
+    """Return this thread's publisher. A Lambda environment has one thread, so one publisher."""
     current: Publisher | None = getattr(_local, "publisher", None)
     if current is None or current.settings is not settings:
         current = Publisher(settings)

@@ -2,7 +2,7 @@
 
 Posts run in parallel on a bounded thread pool, each with its own timeout, and ``send`` returns
 only when every post has finished. A connection that API Gateway reports as gone (410) is
-removed from Redis; that is the normal end of a connection and not an error.
+removed from Redis, because that is the normal end of a connection and not an error.
 """
 
 import logging
@@ -39,7 +39,7 @@ def management_client(
     config = Config(
         connect_timeout=timeout_s,
         read_timeout=timeout_s,
-        # One retry of a timed-out or throttled post; a dropped frame is superseded by the next
+        # One retry of a timed-out or throttled post. A dropped frame is superseded by the next
         # one, but a question frame is worth a second try.
         retries={"max_attempts": 2, "mode": "standard"},
         max_pool_connections=pool,
@@ -67,7 +67,7 @@ class Fanout:
         )
 
     def _post_all(self, connection_id: ConnectionId, payloads: list[bytes]) -> str:
-        """Post one connection's frames in order; return "sent", "gone" or "failed"."""
+        """Post one connection's frames in order and return "sent", "gone" or "failed"."""
         for payload in payloads:
             try:
                 self.client.post_to_connection(ConnectionId=connection_id, Data=payload)

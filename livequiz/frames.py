@@ -18,7 +18,7 @@ from livequiz.errors import ClientError
 from livequiz.store import RankedPlayer
 
 TOP_N = 10
-# API Gateway WebSocket frames are at most 32 KB; larger messages are split into frames that
+# API Gateway WebSocket frames are at most 32 KB, and larger messages are split into frames that
 # some clients handle badly, so every frame of ours must fit into one.
 MAX_FRAME_BYTES = 32 * 1024
 

@@ -7,7 +7,7 @@
    emoji with modifiers counts as one and is never cut) and at most 64 code points. Control
    characters are rejected.
 3. Nicknames are unique per game without regard to case (Unicode case folding). A taken
-   nickname is rejected with ``nickname_taken``; nothing is renamed behind the player's back,
+   nickname is rejected with ``nickname_taken``. Nothing is renamed behind the player's back,
    and a retry with another nickname joins.
 
 A nickname is stored and sent as the plain text that results from step 1, never as markup.
@@ -28,7 +28,7 @@ GRAPHEME = regex.compile(r"\X")
 
 
 def normalise(raw: str) -> str:
-    """Apply step 1 of the rule and check step 2; return the nickname to store."""
+    """Apply step 1 of the rule, check step 2, and return the nickname to store."""
     text = unicodedata.normalize("NFC", raw).translate(INVISIBLE)
     text = str(WHITESPACE.sub(" ", text)).strip()
     graphemes = len(GRAPHEME.findall(text))

@@ -36,7 +36,7 @@ class Play:
     def answer(
         self, game_id: GameId, player_id: PlayerId, question: int, choice: int, now_ms: int
     ) -> dict[str, Any]:
-        """Score and record one answer; return the reply frame for the player."""
+        """Score and record one answer, and return the reply frame for the player."""
         state = self.store.state(game_id)
         scored = rules.score_answer(state, question, choice, now_ms)
         outcome = self.store.record_answer(game_id, player_id, state, scored, now_ms)
@@ -201,7 +201,7 @@ class Play:
         }
 
     def close_at_deadline(self, game_id: GameId, question: int, round_: int, now_ms: int) -> bool:
-        """Close ``question`` if it is still open in ``round_``; return whether it closed."""
+        """Close ``question`` if it is still open in ``round_``, and return whether it closed."""
         state = self.store.state(game_id)
         if (
             state.phase is not GamePhase.QUESTION_OPEN

@@ -1,8 +1,8 @@
 """Game rules with no I/O: phases and their transitions, answer checks, scoring and ranking.
 
 The handlers read a ``GameState`` from Redis, ask this module for a decision, then apply the
-decision atomically in Redis. Every time value is integer milliseconds on the server's clock;
-nothing a client sends about time is ever used.
+decision atomically in Redis. Every time value is integer milliseconds on the server's clock,
+and nothing a client sends about time is used.
 """
 
 import math
@@ -62,7 +62,7 @@ class GameState:
 
     phase: GamePhase
     question_count: int
-    # Index of the open or last closed question; -1 in the lobby.
+    # Index of the open or last closed question, or -1 in the lobby.
     question: int = -1
     # Incremented each time a question opens, so a timer or a decision taken on an older
     # question can be recognised and ignored.

@@ -83,7 +83,7 @@ def _script(name: str) -> str:
 
 
 class GameStore:
-    """Operations on live game state; each multi-key write is one Lua script."""
+    """Operations on live game state, each multi-key write being one Lua script."""
 
     def __init__(self, client: redis.Redis, game_ttl_s: int, connection_ttl_s: int) -> None:
         self.redis = client
@@ -112,7 +112,7 @@ class GameStore:
         title: str,
         questions: list[dict[str, Any]],
     ) -> GamePin:
-        """Store a new game in the lobby and reserve a PIN for it; return the PIN."""
+        """Store a new game in the lobby and reserve a PIN for it, which is returned."""
         pipe = self.redis.pipeline(transaction=True)
         game_key, questions_key = self._keys(game_id, "game", "questions")
         pipe.hset(
@@ -205,7 +205,7 @@ class GameStore:
     # Connections
 
     def connect(self, record: ConnectionRecord) -> ConnectionId | None:
-        """Record a connection; return the id of the connection it replaced, if any."""
+        """Record a connection and return the id of the connection it replaced, if any."""
         conn_key = f"lq:conn:{record.connection_id}"
         self.redis.hset(
             conn_key,
@@ -232,7 +232,7 @@ class GameStore:
         )
 
     def disconnect(self, connection_id: str) -> ConnectionRecord | None:
-        """Remove a connection's records; return what was recorded, or None if nothing was."""
+        """Remove a connection's records and return them, or None if there were none."""
         record = self.connection(connection_id)
         if record is None:
             return None
@@ -340,7 +340,7 @@ class GameStore:
         ]
 
     def next_frame_seq(self, game_id: GameId, count: int = 1) -> int:
-        """Reserve ``count`` frame sequence numbers; return the last one."""
+        """Reserve ``count`` frame sequence numbers and return the last one."""
         key = self.key(game_id, "frameseq")
         pipe = self.redis.pipeline(transaction=True)
         pipe.incrby(key, count)

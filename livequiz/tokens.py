@@ -4,7 +4,7 @@
     kind "host"    sub = user id, game = game id  the host's WebSocket connection to one game
     kind "player"  sub = player id, game = game id, uid = user id or null
 
-Every token has ``exp`` and ``iat``; the signing key comes from ``LIVEQUIZ_TOKEN_SECRET``.
+Every token has ``exp`` and ``iat``, and the signing key comes from ``LIVEQUIZ_TOKEN_SECRET``.
 """
 
 import time

@@ -18,7 +18,7 @@ from livequiz.services import play as game_play
 
 logger = function_logger("deadline")
 
-# Broker expiry can fire a little early; waiting this long at most keeps the close exact
+# Broker expiry can fire a little early. Waiting this long at most keeps the close exact
 # without holding the batch. An event that is earlier still goes back to a delay queue.
 MAX_WAIT_MS = 2000
 

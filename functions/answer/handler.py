@@ -1,9 +1,9 @@
 """WebSocket message routes: ``answer`` from players, ``start`` and ``next`` from the host.
 
 API Gateway selects the route by ``$request.body.action`` and sends frames that match no route
-(non-JSON ones too) to ``$default``; all of them land here. The reply frame is the integration
+(non-JSON ones too) to ``$default``, and all of them land here. The reply frame is the integration
 response, which API Gateway returns to the client because every route has a route response.
-Bad input gets an error frame and leaves the connection open; nothing is stored for it.
+Bad input gets an error frame and leaves the connection open, and nothing is stored for it.
 """
 
 import json

@@ -1,6 +1,6 @@
 """WebSocket ``$connect`` and ``$disconnect``.
 
-``$connect`` checks the token from the query string and records the connection; a non-2xx
+``$connect`` checks the token from the query string and records the connection. A non-2xx
 status makes API Gateway refuse the handshake. It never posts to the connection, because
 API Gateway rejects posts to a connection whose ``$connect`` has not returned yet.
 """
@@ -59,7 +59,7 @@ def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(connection_id=connection_id)
     record = game_store().disconnect(connection_id)
     if record is None:
-        logger.info("disconnected; no record was left (replaced or expired)")
+        logger.info("disconnected with no record left, because it was replaced or expired")
     else:
         logger.append_keys(game_id=record.game_id, player_id=record.player_id)
         if record.role is Role.PLAYER:

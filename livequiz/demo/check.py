@@ -22,7 +22,7 @@ class CheckResult:
 def wait_until_persisted(
     engine: sa.Engine, game_id: GameId, accepted: int, timeout_s: float
 ) -> int:
-    """Wait until persist has written ``accepted`` answers and the game's end; return the count."""
+    """Wait until persist has stored ``accepted`` answers and the end, then return the count."""
     deadline = time.monotonic() + timeout_s
     count = 0
     while time.monotonic() < deadline:

@@ -87,7 +87,7 @@ class LocalStack:
             self._process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             logger.warning(
-                "the local stack did not stop in 15 s; killing pid %d", self._process.pid
+                "the local stack did not stop in 15 s, so pid %d is killed", self._process.pid
             )
             self._process.kill()
             self._process.wait()
