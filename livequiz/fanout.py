@@ -43,6 +43,8 @@ def management_client(
         # one, but a question frame is worth a second try.
         retries={"max_attempts": 2, "mode": "standard"},
         max_pool_connections=pool,
+        # Frames are built by this code, so checking each call's parameters only costs time.
+        parameter_validation=False,
     )
     client: ApiGatewayManagementApiClient = boto3.client(
         "apigatewaymanagementapi", endpoint_url=endpoint_url, region_name=region, config=config
