@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from livequiz import frames
+from livequiz.errors import NotFoundError
 from livequiz.events import Event, now_ms
 from livequiz.ids import ConnectionId, GameId
+from livequiz.rules import GamePhase, GameState
 from livequiz.store import GameStore
 
 # Frame types that include the leaderboard.
@@ -30,19 +32,30 @@ class PlannedFrame:
     data: dict[str, Any]
 
 
-def plan(events: list[Event]) -> list[PlannedFrame]:
-    """Return the frames one game's events call for, in order, with leaderboards coalesced."""
+def plan(events: list[Event], state: GameState | None) -> list[PlannedFrame]:
+    """Return the frames one game's events call for, in order, with leaderboards coalesced.
+
+    ``state`` is the game as it is now. A leaderboard of a question that is no longer open is
+    dropped: its answered count is out of date, and the question's close frame carries the
+    final leaderboard.
+    """
     planned: list[PlannedFrame] = []
     for event in events:
         frame_type = FRAME_TYPES.get(event.type)
         if frame_type is None:
+            continue
+        if frame_type == "leaderboard" and not _is_open(state, event.data["question"]):
             continue
         # The end event lists every player for persist, but the frame carries the leaderboard.
         data = (
             {"ended_at_ms": event.data["ended_at_ms"]} if event.type == "game.ended" else event.data
         )
         if frame_type == "leaderboard" and planned and planned[-1].type == "leaderboard":
-            # Later counts are never lower: keep the latest.
+            # Answer handlers run in parallel, so their events can arrive out of order: the
+            # highest count is the latest.
+            previous = planned[-1].data
+            if data["question"] == previous["question"] and data["answered"] < previous["answered"]:
+                data = previous
             planned[-1] = PlannedFrame(frame_type, data)
             continue
         planned.append(PlannedFrame(frame_type, data))
@@ -55,6 +68,19 @@ def plan(events: list[Event]) -> list[PlannedFrame]:
             continue
         result.append(frame)
     return result
+
+
+def _is_open(state: GameState | None, question: int) -> bool:
+    return (
+        state is not None and state.phase is GamePhase.QUESTION_OPEN and state.question == question
+    )
+
+
+def current_state(store: GameStore, game_id: GameId) -> GameState | None:
+    try:
+        return store.state(game_id)
+    except NotFoundError:
+        return None
 
 
 def group_by_game(events: list[Event]) -> dict[GameId, list[Event]]:

@@ -23,6 +23,7 @@ import base64
 import json
 import logging
 import threading
+import weakref
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -219,6 +220,8 @@ class Publisher:
 
 
 _local = threading.local()
+# Every publisher made by publisher(), so that a process that ends its threads can close them.
+_publishers: "weakref.WeakSet[Publisher]" = weakref.WeakSet()
 
 
 def publisher(settings: Settings) -> Publisher:
@@ -227,7 +230,14 @@ def publisher(settings: Settings) -> Publisher:
     if current is None or current.settings is not settings:
         current = Publisher(settings)
         _local.publisher = current
+        _publishers.add(current)
     return current
+
+
+def close_publishers() -> None:
+    """Close the connection of every thread's publisher, for a process about to stop its threads."""
+    for each in list(_publishers):
+        each.close()
 
 
 @dataclass(frozen=True)

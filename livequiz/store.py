@@ -253,7 +253,9 @@ class GameStore:
         pipe.hkeys(self.key(game_id, "online"))
         pipe.hkeys(self.key(game_id, f"answers:{question}"))
         online, answered = pipe.execute()
-        return set(online) <= set(answered)
+        # With nobody connected there is nobody to wait for, but also nobody to show a result
+        # to: the question then stays open until its deadline.
+        return bool(online) and set(online) <= set(answered)
 
     # Answers and ranking
 

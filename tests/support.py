@@ -10,8 +10,9 @@ from typing import Any
 
 from functions.answer import handler as answer_function
 from functions.connect import handler as connect_function
+from livequiz import rules
 from livequiz.config import Settings
-from livequiz.events import Event
+from livequiz.events import Event, now_ms
 from livequiz.ids import GameId, PlayerId, new_game_id, new_player_id
 from livequiz.local.routes import LambdaContext
 from livequiz.services import game_store
@@ -63,6 +64,20 @@ class GameFixture:
         self.store.add_player(self.game_id, player_id, nickname, nickname.casefold(), None)
         self.players[nickname] = player_id
         return player_id
+
+    def open_first_question(self) -> None:
+        """Open question 0 directly in Redis, as the host's start would."""
+        state = self.store.state(self.game_id)
+        first = self.questions[0]
+        decision = rules.open_question(
+            state,
+            rules.Action.START,
+            now_ms(),
+            first["limit_ms"],
+            first["correct"],
+            len(first["choices"]),
+        )
+        assert self.store.transition(self.game_id, state, decision.fields())
 
     def player_token(self, nickname: str) -> str:
         claims = Claims(TokenKind.PLAYER, self.players[nickname], game_id=self.game_id)

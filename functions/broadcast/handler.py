@@ -32,7 +32,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     games = broadcast.group_by_game(events)
     frames_by_connection = {}
     for game_id, game_events in games.items():
-        planned = broadcast.plan(game_events)
+        planned = broadcast.plan(game_events, broadcast.current_state(store, game_id))
         frames_by_connection.update(broadcast.render(store, game_id, planned))
     report = _fanout().send(frames_by_connection)
     summary = describe(report)

@@ -38,7 +38,7 @@ from starlette.types import ASGIApp
 
 from livequiz.config import Settings, get_settings
 from livequiz.errors import ConfigError
-from livequiz.events import declare_topology
+from livequiz.events import close_publishers, declare_topology
 from livequiz.local.connections import ConnectionRegistry
 from livequiz.local.gateway import Gateway, GatewayLimits
 from livequiz.local.management import ManagementApi
@@ -162,6 +162,8 @@ class LocalRuntime:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        # The handler threads have ended, but their RabbitMQ connections are still open.
+        close_publishers()
         self._restore_environment()
         logger.info("stopped the local runtime")
 

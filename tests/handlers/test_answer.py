@@ -235,3 +235,10 @@ def test_leaving_answered_player_keeps_question_open(make_game, clock: Clock) ->
     game.send(connections["Ada"], {"action": "answer", "question": 0, "choice": 1})
     game.disconnect(connections["Ada"])
     assert game.store.state(game.game_id).phase == "question_open"
+
+
+def test_everyone_leaving_keeps_question_open(make_game, clock: Clock) -> None:
+    game, _, connections = started_game(make_game, clock)
+    for connection_id in connections.values():
+        game.disconnect(connection_id)
+    assert game.store.state(game.game_id).phase == "question_open"

@@ -57,6 +57,7 @@ def test_gone_connection_is_removed_and_skipped(runtime, fanout, settings: Setti
     game = GameFixture(settings, [question()])
     for nickname in ("Ada", "Bob", "Cy"):
         game.add_player(nickname)
+    game.open_first_question()
     # Cy's connection is recorded in Redis but no longer exists at the gateway: API Gateway
     # answers 410 Gone for it, as for a client that vanished without a close frame.
     stale = ConnectionId("StaleConnId0=")
@@ -64,17 +65,13 @@ def test_gone_connection_is_removed_and_skipped(runtime, fanout, settings: Setti
 
     async def scenario() -> None:
         clients = await open_clients(runtime, [game.player_token("Ada"), game.player_token("Bob")])
-        first = await asyncio.to_thread(
-            broadcast_function.handler, scores_event(settings, game, 1), context("broadcast")
-        )
+        first = broadcast_function.handler(scores_event(settings, game, 1), context("broadcast"))
         assert first == {"processed": 1, "sent": 2, "gone": 1, "failed": 0}
         frames = [await next_frame(client) for client in clients]
         assert [frame["type"] for frame in frames] == ["leaderboard", "leaderboard"]
         assert [frame["you"]["rank"] for frame in frames] == [1, 2]
         assert stale not in game.store.connections(game.game_id)
-        second = await asyncio.to_thread(
-            broadcast_function.handler, scores_event(settings, game, 2), context("broadcast")
-        )
+        second = broadcast_function.handler(scores_event(settings, game, 2), context("broadcast"))
         assert second == {"processed": 1, "sent": 2, "gone": 0, "failed": 0}
         for client in clients:
             assert (await next_frame(client))["seq"] == frames[0]["seq"] + 1
@@ -86,6 +83,7 @@ def test_gone_connection_is_removed_and_skipped(runtime, fanout, settings: Setti
 def test_late_older_frame_is_dropped_by_seq(runtime, fanout, settings: Settings) -> None:
     game = GameFixture(settings, [question()])
     game.add_player("Ada")
+    game.open_first_question()
 
     async def scenario() -> list[dict[str, Any]]:
         [client] = await open_clients(runtime, [game.player_token("Ada")])
@@ -114,9 +112,7 @@ def test_leaderboard_frame_stays_small_with_many_long_nicknames(settings: Settin
     from livequiz import broadcast
 
     game = GameFixture(settings, [question()])
-    widest = (
-        "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 11 code points, 25 bytes
-    )
+    widest = "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 7 code points, 25 bytes
     for number in range(300):
         nickname = (widest * 5 + f"{number:03d}")[:64]
         game.add_player(nickname)
@@ -124,8 +120,10 @@ def test_leaderboard_frame_stays_small_with_many_long_nicknames(settings: Settin
     game.store.connect(
         ConnectionRecord(ConnectionId("SizeConnId00="), game.game_id, Role.PLAYER, viewer)
     )
+    game.open_first_question()
     planned = broadcast.plan(
-        [
+        state=game.store.state(game.game_id),
+        events=[
             Event(
                 "scores.changed",
                 game.game_id,
@@ -133,7 +131,7 @@ def test_leaderboard_frame_stays_small_with_many_long_nicknames(settings: Settin
                 0,
                 {"question": 0, "answered": 300, "online": 300},
             )
-        ]
+        ],
     )
     rendered = broadcast.render(game.store, game.game_id, planned)
     [payload] = rendered[ConnectionId("SizeConnId00=")]
@@ -151,8 +149,14 @@ def test_markup_nickname_is_sent_as_text(settings: Settings) -> None:
     player = game.add_player(nickname)
     connection = ConnectionId("MarkupConnId=")
     game.store.connect(ConnectionRecord(connection, game.game_id, Role.PLAYER, player))
+    game.open_first_question()
     planned = broadcast.plan(
-        [Event("scores.changed", game.game_id, "s", 0, {"question": 0, "answered": 0, "online": 1})]
+        state=game.store.state(game.game_id),
+        events=[
+            Event(
+                "scores.changed", game.game_id, "s", 0, {"question": 0, "answered": 0, "online": 1}
+            )
+        ],
     )
     [payload] = broadcast.render(game.store, game.game_id, planned)[connection]
     assert json.loads(payload)["top"][0]["nickname"] == nickname
