@@ -23,8 +23,8 @@ import base64
 import json
 import logging
 import threading
-import weakref
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
