@@ -84,7 +84,12 @@ def verify(settings: Settings, token: str | None, *kinds: TokenKind) -> Claims:
     if kinds and kind not in kinds:
         expected = " or ".join(k.value for k in kinds)
         raise UnauthorizedError(
-            "wrong_token_kind", f"expected a {expected} token, got a {kind.value} token"
+            "wrong_token_kind",
+            f"expected {_article(expected)} token, got {_article(kind.value)} token",
         )
     uid = payload.get("uid")
     return Claims(kind=kind, subject=str(payload["sub"]), game_id=payload.get("game"), user_id=uid)
+
+
+def _article(words: str) -> str:
+    return f"an {words}" if words[0] in "aeiou" else f"a {words}"

@@ -24,11 +24,13 @@ import httpx
 import sqlalchemy as sa
 from rich.console import Console
 
+from livequiz import quizzes
 from livequiz.config import get_settings
 from livequiz.demo.check import compare, wait_until_persisted
 from livequiz.demo.display import GameView, podium
 from livequiz.demo.players import Host, SimulatedPlayer, Tally
 from livequiz.demo.stack import LocalStack
+from livequiz.errors import InvalidInputError
 from livequiz.ids import GameId
 from livequiz.store import GameStore, connect_redis
 
@@ -83,19 +85,45 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--seconds-per-question must be between 5 and 240")
     if not 0 <= args.accuracy <= 1:
         parser.error("--accuracy must be between 0 and 1")
-    if args.quiz is not None and not args.quiz.is_file():
+    if args.quiz is not None and not args.quiz.exists():
         parser.error(f"--quiz {args.quiz}: no such file")
+    if args.quiz is not None and not args.quiz.is_file():
+        parser.error(f"--quiz {args.quiz}: not a file")
+    try:
+        args.quiz_document = load_quiz(args.quiz, args.questions)
+    except QuizFileError as error:
+        parser.error(f"--quiz: {error}")
     return args
 
 
-def load_quiz(path: Path | None) -> tuple[str, dict[str, Any]]:
-    """Return ("opentdb" or "json", the parsed file)."""
+def load_quiz(path: Path | None, limit: int | None) -> tuple[str, dict[str, Any]]:
+    """Read and validate the quiz file; return ("opentdb" or "json", the parsed document).
+
+    The file is checked here, before the stack starts, with the same validation the REST API
+    applies, so a bad file fails fast with a message that names it.
+    """
     if path is None:
         text = resources.files("livequiz").joinpath("sample_quiz.json").read_text()
         return "json", json.loads(text)
-    document = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise QuizFileError(f"{path} is not UTF-8 text: {error}") from error
+    except ValueError as error:
+        raise QuizFileError(f"{path} is not valid JSON: {error}") from error
     kind = "opentdb" if isinstance(document, dict) and "results" in document else "json"
+    try:
+        if kind == "opentdb":
+            quizzes.questions_from_opentdb(document, limit=limit)
+        else:
+            quizzes.parse_quiz(document)
+    except InvalidInputError as error:
+        raise QuizFileError(f"{path} is not a valid quiz: {error.message}") from error
     return kind, document
+
+
+class QuizFileError(Exception):
+    """The ``--quiz`` file cannot be read as a quiz."""
 
 
 def expect(response: httpx.Response, what: str) -> dict[str, Any]:
@@ -116,7 +144,7 @@ async def set_up_game(rest: httpx.AsyncClient, args: argparse.Namespace) -> dict
         "registering the host",
     )
     auth = {"Authorization": f"Bearer {account['access_token']}"}
-    kind, document = load_quiz(args.quiz)
+    kind, document = args.quiz_document
     if kind == "opentdb":
         params: dict[str, Any] = {"title": args.quiz.stem}
         if args.questions is not None:
@@ -219,6 +247,7 @@ def main(argv: list[str]) -> int:
         console.print(f"Local stack up: {stack.ws_url} (WebSocket), {stack.rest_url} (REST)")
         game_id, tally, final = asyncio.run(play(stack, args, console))
         if final is not None:
+            console.print()
             podium(console, final)
         engine = sa.create_engine(settings.mysql_url)
         store = GameStore(
