@@ -7,13 +7,16 @@ failing Redis or MySQL is 503 ``service_unavailable``.
 """
 
 import logging
+from typing import Any
 
 import redis
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from mangum import Mangum
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from functions.auth import accounts, games, quizzes
@@ -26,10 +29,34 @@ logger = logging.getLogger(__name__)
 SERVICE_ERRORS = (ServiceError, redis.RedisError, sa.exc.OperationalError, sa.exc.InterfaceError)
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Invalid input, with the field named in the message",
+        401: "Missing, invalid or expired token",
+        404: "Not found",
+        409: "Conflicts with the current state",
+        503: "Redis or MySQL is unavailable; retry",
+    }.items()
+}
+
 app = FastAPI(
     title="livequiz",
     summary="Accounts, quizzes and game lobbies of the livequiz real-time quiz platform",
     version="0.1.0",
+    responses=ERROR_RESPONSES,
 )
 app.include_router(accounts.router)
 app.include_router(quizzes.router)
@@ -55,8 +82,12 @@ async def validation_error(request: Request, error: RequestValidationError) -> J
         # Body fields drop the leading "body", but query and path parameters keep their prefix.
         if location[:1] == ["body"]:
             location = location[1:]
-        field = error_location(location) or "body"
         message = str(detail.get("msg", "invalid value")).removeprefix("Value error, ")
+        if detail.get("type") == "json_invalid":
+            reason = detail.get("ctx", {}).get("error", message)
+            messages.append(f"the request body is not valid JSON: {reason}")
+            continue
+        field = error_location(location) or "body"
         messages.append(f"{field}: {message}")
     return error_response(400, "invalid_input", "; ".join(messages))
 
@@ -88,5 +119,22 @@ def healthz() -> dict[str, str]:
     """Report that the function runs; Redis and MySQL are not contacted."""
     return {"status": "ok"}
 
+
+def openapi_schema() -> dict[str, Any]:
+    """Build the OpenAPI document without FastAPI's 422 responses, which this API never sends."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        for path in schema["paths"].values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(unused, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+app.openapi = openapi_schema  # type: ignore[method-assign]
 
 handler = Mangum(app, lifespan="off")
