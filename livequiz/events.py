@@ -20,6 +20,7 @@ message, so every consumer is idempotent on the message's ``id``.
 """
 
 import base64
+import binascii
 import json
 import logging
 import threading
@@ -31,6 +32,7 @@ from typing import Any
 import pika
 import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from livequiz.config import Settings
 from livequiz.errors import InvalidInputError, ServiceError
@@ -70,16 +72,29 @@ class Event:
     @classmethod
     def from_json(cls, raw: bytes) -> "Event":
         try:
-            body = json.loads(raw)
-            return cls(
-                type=body["type"],
-                game_id=body["game"],
-                id=body["id"],
-                at_ms=body["at_ms"],
-                data=body["data"],
-            )
-        except (ValueError, KeyError, TypeError) as error:
+            envelope = Envelope.model_validate_json(raw)
+        except ValidationError as error:
             raise InvalidInputError("invalid_event", f"malformed event message: {error}") from error
+        return cls(
+            type=envelope.type,
+            game_id=envelope.game,
+            id=envelope.id,
+            at_ms=envelope.at_ms,
+            data=envelope.data,
+        )
+
+
+class Envelope(BaseModel):
+    """The fields every event message has, checked strictly: a consumer hashes and sorts them."""
+
+    model_config = ConfigDict(strict=True)
+
+    type: str = Field(min_length=1, max_length=64)
+    game: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=128)
+    # Up to the last millisecond of 9999-12-31, the end of MySQL's DATETIME range.
+    at_ms: int = Field(ge=0, le=253_402_300_799_999)
+    data: dict[str, Any]
 
 
 def queue_names(settings: Settings) -> dict[str, str]:
@@ -139,6 +154,11 @@ class Publisher:
         self._delay_queues.clear()
         logger.info("publisher connected to RabbitMQ")
         return channel
+
+    def __del__(self) -> None:
+        # A thread's publisher goes when the thread ends, as in a test's worker thread; close
+        # its connection then rather than leave the socket to the garbage collector.
+        self.close()
 
     def close(self) -> None:
         if self._connection is not None and self._connection.is_open:
@@ -260,7 +280,13 @@ def decode_rmq_messages(event: dict[str, Any], settings: Settings) -> list[Recei
     for source, messages in event.get("rmqMessagesByQueue", {}).items():
         queue = source.split("::", 1)[0]
         for message in messages:
-            raw = base64.b64decode(message.get("data", ""))
+            try:
+                raw = base64.b64decode(message.get("data", ""), validate=True)
+            except (binascii.Error, TypeError) as error:
+                logger.error(
+                    "skipping a message from %s whose data is not base64: %s", queue, error
+                )
+                continue
             try:
                 decoded.append(ReceivedMessage(queue, raw, Event.from_json(raw)))
             except InvalidInputError as error:

@@ -16,25 +16,28 @@ is not acknowledged and RabbitMQ delivers it again.
 """
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field, StrictBool, ValidationError
+from pydantic import BaseModel
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.engine import Connection, Engine
 
 from livequiz import db
 from livequiz.events import ReceivedMessage
-from livequiz.quizzes import describe_errors
+from livequiz.payloads import (
+    AnswerAccepted,
+    DeadLetter,
+    GameEnded,
+    GameStarted,
+    validated,
+)
 
 logger = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1)
-# The last millisecond of 9999-12-31, the end of the DATETIME range.
-MAX_TIMESTAMP_MS = 253_402_300_799_999
-Milliseconds = Field(ge=0, le=MAX_TIMESTAMP_MS)
 
 # MySQL and MariaDB error numbers of statements that fail because of the values they carry, so
 # running them again can never succeed. PyMySQL reports some of them, such as 1292 and 4025,
@@ -54,39 +57,6 @@ DATA_ERROR_CODES = frozenset(
         4025,  # CHECK constraint violated, such as JSON's json_valid (MariaDB)
     }
 )
-
-DeadLetter = Callable[[str, bytes, str], None]
-
-
-class GameStarted(BaseModel):
-    question_count: int = Field(ge=0)
-    started_at_ms: int = Milliseconds
-
-
-class AnswerAccepted(BaseModel):
-    player_id: str
-    question: int = Field(ge=0)
-    choice: int
-    correct: StrictBool
-    points: int = Field(ge=0)
-    elapsed_ms: int = Field(ge=0)
-    answered_at_ms: int = Milliseconds
-    # The player's total and rank sequence number in Redis right after this answer, or later.
-    total: int = Field(ge=0)
-    reached_seq: int = Field(ge=0)
-
-
-class FinalStanding(BaseModel):
-    player_id: str
-    total: int = Field(ge=0)
-    reached_seq: int = Field(ge=0)
-    rank: int = Field(ge=1)
-
-
-class GameEnded(BaseModel):
-    ended_at_ms: int = Milliseconds
-    players: list[FinalStanding]
-
 
 PAYLOADS: dict[str, type[BaseModel]] = {
     "game.started": GameStarted,
@@ -238,25 +208,9 @@ def apply(connection: Connection, work: Work) -> None:
 
 def prepare(messages: Iterable[ReceivedMessage], dead_letter: DeadLetter) -> list[Work]:
     """Validate each payload, dead-lettering invalid ones and leaving out unknown types."""
-    prepared = []
-    for message in messages:
-        event = message.event
-        model = PAYLOADS.get(event.type)
-        if model is None:
-            logger.debug("ignoring event %s of type %s", event.id, event.type)
-            continue
-        try:
-            prepared.append(Work(message, model.model_validate(event.data)))
-        except ValidationError as error:
-            reason = f"invalid {event.type} payload: {describe_errors(error)}"
-            logger.error(
-                "moving event %s of game %s to the dead-letter queue: %s",
-                event.id,
-                event.game_id,
-                reason,
-            )
-            dead_letter(message.queue, message.raw, reason)
-    return prepared
+    return [
+        Work(message, payload) for message, payload in validated(messages, PAYLOADS, dead_letter)
+    ]
 
 
 def persist_batch(engine: Engine, messages: list[ReceivedMessage], dead_letter: DeadLetter) -> int:

@@ -5,7 +5,6 @@ decision atomically in Redis. Every time value is integer milliseconds on the se
 and nothing a client sends about time is used.
 """
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -161,15 +160,15 @@ def is_last_question(state: GameState) -> bool:
 def points_for(correct: bool, elapsed_ms: int, limit_ms: int) -> int:
     """Score one answer: 1000 under 0.5 s, then falling linearly to 500 at the deadline.
 
-    ``round(1000 * (1 - (elapsed / limit) / 2))`` with halves rounded up, so the result does
-    not depend on Python's round-half-to-even. A wrong answer scores 0.
+    ``round(1000 * (1 - (elapsed / limit) / 2))`` with halves rounded up. It is computed in
+    integers as ``floor((2001 * limit - 1000 * elapsed) / (2 * limit))``, because in floats an
+    exact half such as 871.5 can come out as 871.4999... and round down. A wrong answer scores 0.
     """
     if not correct:
         return 0
     if elapsed_ms < INSTANT_MS:
         return FULL_POINTS
-    exact = FULL_POINTS * (1 - (elapsed_ms / limit_ms) / 2)
-    return math.floor(exact + 0.5)
+    return (2001 * limit_ms - FULL_POINTS * elapsed_ms) // (2 * limit_ms)
 
 
 def score_answer(state: GameState, question: int, choice: int, now_ms: int) -> ScoredAnswer:

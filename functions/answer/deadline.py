@@ -12,8 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.logs import function_logger
 from livequiz.config import get_settings
-from livequiz.events import decode_rmq_event, now_ms
+from livequiz.errors import NotFoundError
+from livequiz.events import decode_rmq_messages, now_ms
 from livequiz.ids import GameId
+from livequiz.payloads import QuestionDeadline, validated
 from livequiz.services import play as game_play
 
 logger = function_logger("deadline")
@@ -21,6 +23,7 @@ logger = function_logger("deadline")
 # Broker expiry can fire a little early. Waiting this long at most keeps the close exact
 # without holding the batch. An event that is earlier still goes back to a delay queue.
 MAX_WAIT_MS = 2000
+DEADLINE_PAYLOADS = {"question.deadline": QuestionDeadline}
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -28,11 +31,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     play = game_play()
     closed = 0
-    events = decode_rmq_event(event, settings)
-    for deadline_event in events:
-        data = deadline_event.data
+    messages = decode_rmq_messages(event, settings)
+    deadlines = validated(messages, DEADLINE_PAYLOADS, play.publisher.dead_letter)
+    for message, deadline in deadlines:
+        deadline_event = message.event
         game_id = GameId(deadline_event.game_id)
-        wait_ms = data["deadline_ms"] - now_ms()
+        wait_ms = deadline.deadline_ms - now_ms()
         if wait_ms > MAX_WAIT_MS:
             logger.warning(
                 "deadline event arrived early, delaying it again",
@@ -42,6 +46,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             continue
         if wait_ms > 0:
             time.sleep(wait_ms / 1000)
-        if play.close_at_deadline(game_id, data["question"], data["round"], now_ms()):
-            closed += 1
-    return {"processed": len(events), "closed": closed}
+        try:
+            if play.close_at_deadline(game_id, deadline.question, deadline.round, now_ms()):
+                closed += 1
+        except NotFoundError:
+            # The game expired from Redis before its timer fired: there is nothing to close.
+            logger.warning(
+                "deadline of a game that no longer exists ignored",
+                extra={"game_id": game_id, "event_id": deadline_event.id},
+            )
+    return {"processed": len(messages), "closed": closed}

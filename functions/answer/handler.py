@@ -63,6 +63,11 @@ def _dispatch(
     record: ConnectionRecord, message: dict[str, Any], received_ms: int
 ) -> dict[str, Any]:
     action = message.get("action")
+    if not isinstance(action, str):
+        raise InvalidInputError(
+            "unknown_action",
+            f"the action must be a string, got {action!r}: expected answer, start or next",
+        )
     if action == "answer":
         if record.role is not Role.PLAYER:
             raise ForbiddenError("not_a_player", "only players can answer")

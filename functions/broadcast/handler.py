@@ -9,15 +9,31 @@ from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from functions.logs import function_logger
 from livequiz import broadcast
 from livequiz.config import get_settings
-from livequiz.events import decode_rmq_event
+from livequiz.events import decode_rmq_messages, publisher
 from livequiz.fanout import Fanout, describe
+from livequiz.payloads import (
+    GameEnded,
+    QuestionClosed,
+    QuestionOpened,
+    ScoresChanged,
+    validated,
+)
 from livequiz.services import game_store
 
 logger = function_logger("broadcast")
+
+# The events that become frames; others on the queue, such as game.started, are left out.
+FRAME_PAYLOADS: dict[str, type[BaseModel]] = {
+    "scores.changed": ScoresChanged,
+    "question.opened": QuestionOpened,
+    "question.closed": QuestionClosed,
+    "game.ended": GameEnded,
+}
 
 
 @lru_cache(maxsize=1)
@@ -27,7 +43,10 @@ def _fanout() -> Fanout:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    events = decode_rmq_event(event, get_settings())
+    settings = get_settings()
+    messages = decode_rmq_messages(event, settings)
+    valid = validated(messages, FRAME_PAYLOADS, publisher(settings).dead_letter)
+    events = [message.event for message, _ in valid]
     store = game_store()
     games = broadcast.group_by_game(events)
     frames_by_connection = {}
@@ -37,4 +56,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = _fanout().send(frames_by_connection)
     summary = describe(report)
     logger.info("batch broadcast", extra={"events": len(events), "games": list(games), **summary})
-    return {"processed": len(events), **summary}
+    return {"processed": len(messages), **summary}

@@ -142,11 +142,6 @@ def test_broadcast_skips_vanished_clients(
     assert frames == ["leaderboard"] * 12
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a list as action makes the answer function raise TypeError, so the client gets "
-    "an internal server error instead of an unknown_action error frame",
-)
 def test_list_action_gets_error_frame_over_gateway(
     runtime: LocalRuntime, make_game: Callable[..., GameFixture]
 ) -> None:

@@ -65,12 +65,6 @@ def test_conflicting_duplicate_answer_keeps_first(
     assert 950 in answers[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="persist does not check the types of the envelope fields, so a message whose "
-    "at_ms, type or game has the wrong type raises out of the handler and takes the good "
-    "messages of its batch to the dead-letter queue",
-)
 @pytest.mark.parametrize(
     "changes",
     [
