@@ -97,6 +97,33 @@ class Envelope(BaseModel):
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An event waiting in a game's Redis outbox until the broker has confirmed it.
+
+    ``deliver_at_ms`` marks a delayed event, such as a question's deadline, by the server time
+    at which it is due.
+    """
+
+    routing_key: str
+    event: Event
+    deliver_at_ms: int | None = None
+
+    def to_json(self) -> str:
+        body = {
+            "routing_key": self.routing_key,
+            "deliver_at_ms": self.deliver_at_ms,
+            "event": json.loads(self.event.to_json()),
+        }
+        return json.dumps(body, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str) -> "OutboxEntry":
+        body = json.loads(raw)
+        event = Event.from_json(json.dumps(body["event"]).encode())
+        return cls(body["routing_key"], event, body["deliver_at_ms"])
+
+
 def queue_names(settings: Settings) -> dict[str, str]:
     return {
         "persist": settings.persist_queue,
@@ -231,6 +258,15 @@ class Publisher:
             self._open().basic_publish(exchange, queue, raw, properties, mandatory=True)
         except pika.exceptions.AMQPError as error:
             raise ServiceError(f"dead-lettering a message from {queue} failed: {error}") from error
+
+    def deliver(self, entry: OutboxEntry, now_ms: int) -> None:
+        """Publish an outbox entry, after the time left until it is due if it is delayed."""
+        if entry.deliver_at_ms is None:
+            self.publish(entry.routing_key, entry.event)
+        elif entry.deliver_at_ms > now_ms:
+            self.publish_after(entry.deliver_at_ms - now_ms, entry.event)
+        else:
+            self.publish(entry.routing_key, entry.event)
 
     def publish_after(self, delay_ms: int, event: Event) -> None:
         """Publish ``event`` under ``question.deadline`` once ``delay_ms`` has passed."""

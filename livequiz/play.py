@@ -1,9 +1,14 @@
 """Game actions: answering, opening, closing and ending, over the store and the publisher.
 
-Each action reads the state, asks ``livequiz.rules`` for a decision, applies it in Redis with a
-compare-and-set, and only then publishes events. A publish that fails after Redis changed is
-healed by a retry: a repeated answer re-publishes the stored one (same event id, so persist
-stores it once), and a repeated close or end is ignored by the compare-and-set.
+Each action reads the state, asks ``livequiz.rules`` for a decision and applies it in Redis
+with a compare-and-set. The events that a change of phase calls for are written to the game's
+outbox in the same Lua call, then published, then removed from the outbox. If a publish fails,
+the events stay there, and every later action on the game publishes them first, so a retry of
+the failed action, an answer or a deadline heals it. Event ids are stable, so an event that
+goes out twice is stored once.
+
+Answers do not go through the outbox, to keep the hot path at one script call: a repeated
+answer re-publishes the stored one instead.
 """
 
 import logging
@@ -13,9 +18,9 @@ from typing import Any
 from livequiz import rules
 from livequiz.config import Settings
 from livequiz.errors import ConflictError
-from livequiz.events import Event, Publisher
+from livequiz.events import DEADLINE_ROUTING_KEY, Event, OutboxEntry, Publisher
 from livequiz.ids import GameId, PlayerId
-from livequiz.rules import Action, GamePhase, GameState
+from livequiz.rules import Action, GamePhase, GameState, ScoredAnswer
 from livequiz.store import AnswerOutcome, GameStore
 
 logger = logging.getLogger(__name__)
@@ -25,6 +30,8 @@ REJECTIONS = {
     "too_late": "the time for question {question} has run out",
     "question_not_open": "question {question} is not open for answers",
 }
+# Stands in for the answered count in a close entry that the answer script completes.
+ANSWERED_PLACEHOLDER = -1
 
 
 @dataclass
@@ -33,46 +40,55 @@ class Play:
     store: GameStore
     publisher: Publisher
 
+    def _state(self, game_id: GameId, now_ms: int) -> GameState:
+        """Read the state, first publishing whatever an earlier action left in the outbox."""
+        state, pending = self.store.state_and_outbox(game_id)
+        if pending:
+            logger.warning(
+                "publishing %d events that game %s left in its outbox", len(pending), game_id
+            )
+            self._deliver(game_id, pending, now_ms)
+        return state
+
+    def _deliver(self, game_id: GameId, entries: list[str], now_ms: int) -> None:
+        """Publish outbox entries under the outbox lease, which is released in any case."""
+        try:
+            for raw in entries:
+                self.publisher.deliver(OutboxEntry.from_json(raw), now_ms)
+                self.store.remove_from_outbox(game_id, raw)
+        finally:
+            self.store.release_outbox(game_id)
+
+    # Answers
+
     def answer(
         self, game_id: GameId, player_id: PlayerId, question: int, choice: int, now_ms: int
     ) -> dict[str, Any]:
         """Score and record one answer, and return the reply frame for the player."""
-        state = self.store.state(game_id)
+        state = self._state(game_id, now_ms)
         scored = rules.score_answer(state, question, choice, now_ms)
-        outcome = self.store.record_answer(game_id, player_id, state, scored, now_ms)
+        close = self._closed_entry(game_id, state, now_ms, "all_answered", ANSWERED_PLACEHOLDER)
+        marker = f'"answered":{ANSWERED_PLACEHOLDER}'
+        head, _, tail = close.to_json().partition(marker)
+        head += '"answered":'
+        outcome = self.store.record_answer(game_id, player_id, state, scored, now_ms, (head, tail))
         if outcome.status == "already_answered":
             self._republish_answer(game_id, player_id, question)
         if not outcome.accepted:
             raise ConflictError(
                 outcome.status, REJECTIONS[outcome.status].format(question=question)
             )
-        self._publish_answer(
-            game_id,
-            player_id,
-            question,
-            outcome,
-            scored.choice,
-            scored.correct,
-            scored.points,
-            scored.elapsed_ms,
-            now_ms,
-        )
+        self._publish_answer(game_id, player_id, scored, outcome, now_ms)
         scores = {"question": question, "answered": outcome.answered, "online": outcome.online}
+        event_id = f"scores:{game_id}:{question}:{player_id}"
         self.publisher.publish(
-            "scores.changed",
-            Event(
-                "scores.changed",
-                game_id,
-                f"scores:{game_id}:{question}:{player_id}",
-                now_ms,
-                scores,
-            ),
+            "scores.changed", Event("scores.changed", game_id, event_id, now_ms, scores)
         )
         if outcome.closed:
             logger.info(
                 "question %d of game %s closed: every connected player answered", question, game_id
             )
-            self._publish_closed(game_id, state, now_ms, "all_answered")
+            self._deliver(game_id, [head + str(outcome.answered) + tail], now_ms)
         return {
             "type": "answer_result",
             "question": question,
@@ -85,32 +101,23 @@ class Play:
         self,
         game_id: GameId,
         player_id: PlayerId,
-        question: int,
+        scored: ScoredAnswer,
         outcome: AnswerOutcome,
-        choice: int,
-        correct: bool,
-        points: int,
-        elapsed_ms: int,
         answered_at_ms: int,
     ) -> None:
         data = {
             "player_id": player_id,
-            "question": question,
-            "choice": choice,
-            "correct": correct,
-            "points": points,
-            "elapsed_ms": elapsed_ms,
+            "question": scored.question,
+            "choice": scored.choice,
+            "correct": scored.correct,
+            "points": scored.points,
+            "elapsed_ms": scored.elapsed_ms,
             "answered_at_ms": answered_at_ms,
             "total": outcome.total,
             "reached_seq": outcome.reached_seq,
         }
-        event = Event(
-            "answer.accepted",
-            game_id,
-            f"answer:{game_id}:{question}:{player_id}",
-            answered_at_ms,
-            data,
-        )
+        event_id = f"answer:{game_id}:{scored.question}:{player_id}"
+        event = Event("answer.accepted", game_id, event_id, answered_at_ms, data)
         self.publisher.publish("answer.accepted", event)
 
     def _republish_answer(self, game_id: GameId, player_id: PlayerId, question: int) -> None:
@@ -121,21 +128,16 @@ class Play:
         # current ones are at least as high, and persist only ever moves a total forward.
         total, reached = self.store.player_score(game_id, player_id)
         outcome = AnswerOutcome("accepted", total, 0, 0, False, reached)
-        self._publish_answer(
-            game_id,
-            player_id,
-            question,
-            outcome,
-            stored["choice"],
-            stored["correct"],
-            stored["points"],
-            stored["elapsed_ms"],
-            stored["at_ms"],
+        scored = ScoredAnswer(
+            question, stored["choice"], stored["correct"], stored["points"], stored["elapsed_ms"]
         )
+        self._publish_answer(game_id, player_id, scored, outcome, stored["at_ms"])
+
+    # Host actions
 
     def open_next(self, game_id: GameId, action: Action, now_ms: int) -> dict[str, Any]:
         """Run the host's ``start`` or ``next``: open the next question, or end after the last."""
-        state = self.store.state(game_id)
+        state = self._state(game_id, now_ms)
         if (
             action is Action.NEXT
             and state.phase is GamePhase.QUESTION_CLOSED
@@ -153,34 +155,19 @@ class Play:
             question["correct"],
             len(question["choices"]),
         )
-        if not self.store.transition(game_id, state, decision.fields()):
-            raise ConflictError(
-                "state_changed", "the game changed while this action ran: try again"
-            )
-        logger.info(
-            "game %s opened question %d (round %d)", game_id, decision.index, decision.round
-        )
+        entries = []
         if action is Action.START:
             started = {"question_count": state.question_count, "started_at_ms": now_ms}
-            self.publisher.publish(
-                "game.started",
-                Event("game.started", game_id, f"started:{game_id}", now_ms, started),
-            )
+            event = Event("game.started", game_id, f"started:{game_id}", now_ms, started)
+            entries.append(OutboxEntry("game.started", event))
         deadline = {
             "question": decision.index,
             "round": decision.round,
             "deadline_ms": decision.deadline_ms,
         }
-        self.publisher.publish_after(
-            decision.limit_ms,
-            Event(
-                "question.deadline",
-                game_id,
-                f"deadline:{game_id}:{decision.round}",
-                now_ms,
-                deadline,
-            ),
-        )
+        event_id = f"deadline:{game_id}:{decision.round}"
+        deadline_event = Event("question.deadline", game_id, event_id, now_ms, deadline)
+        entries.append(OutboxEntry(DEADLINE_ROUTING_KEY, deadline_event, decision.deadline_ms))
         opened = {
             "question": decision.index,
             "count": state.question_count,
@@ -190,8 +177,11 @@ class Play:
             "deadline_ms": decision.deadline_ms,
         }
         event_id = f"opened:{game_id}:{decision.round}"
-        self.publisher.publish(
-            "question.opened", Event("question.opened", game_id, event_id, now_ms, opened)
+        opened_event = Event("question.opened", game_id, event_id, now_ms, opened)
+        entries.append(OutboxEntry("question.opened", opened_event))
+        self._apply(game_id, state, decision.fields(), entries, now_ms)
+        logger.info(
+            "game %s opened question %d (round %d)", game_id, decision.index, decision.round
         )
         return {
             "type": "ok",
@@ -200,63 +190,23 @@ class Play:
             "deadline_ms": decision.deadline_ms,
         }
 
-    def close_at_deadline(self, game_id: GameId, question: int, round_: int, now_ms: int) -> bool:
-        """Close ``question`` if it is still open in ``round_``, and return whether it closed."""
-        state = self.store.state(game_id)
-        if (
-            state.phase is not GamePhase.QUESTION_OPEN
-            or state.round != round_
-            or state.question != question
-        ):
-            logger.debug("deadline of game %s round %d ignored: the game moved on", game_id, round_)
-            return False
-        fields = {"phase": GamePhase.QUESTION_CLOSED.value, "closed_at_ms": now_ms}
-        if not self.store.transition(game_id, state, fields):
-            return False
-        logger.info("question %d of game %s closed at its deadline", question, game_id)
-        self._publish_closed(game_id, state, now_ms, "deadline")
-        return True
-
-    def close_if_everyone_answered(self, game_id: GameId, now_ms: int) -> bool:
-        """Close the open question when the players still connected have all answered.
-
-        Runs after a disconnect: the player who left may have been the last one missing.
-        """
-        state = self.store.state(game_id)
-        if state.phase is not GamePhase.QUESTION_OPEN:
-            return False
-        if not self.store.everyone_online_answered(game_id, state.question):
-            return False
-        fields = {"phase": GamePhase.QUESTION_CLOSED.value, "closed_at_ms": now_ms}
-        if not self.store.transition(game_id, state, fields):
-            return False
-        logger.info(
-            "question %d of game %s closed: every player still connected answered",
-            state.question,
-            game_id,
-        )
-        self._publish_closed(game_id, state, now_ms, "all_answered")
-        return True
-
-    def _publish_closed(self, game_id: GameId, state: GameState, now_ms: int, reason: str) -> None:
-        data = {
-            "question": state.question,
-            "correct": state.correct,
-            "reason": reason,
-            "answered": self.store.answered_count(game_id, state.question),
-        }
-        event = Event("question.closed", game_id, f"closed:{game_id}:{state.round}", now_ms, data)
-        self.publisher.publish("question.closed", event)
-
-    def end(self, game_id: GameId, state: GameState, now_ms: int) -> None:
-        fields = {"phase": GamePhase.ENDED.value, "ended_at_ms": now_ms}
-        if not self.store.transition(game_id, state, fields):
+    def _apply(
+        self,
+        game_id: GameId,
+        state: GameState,
+        fields: dict[str, Any],
+        entries: list[OutboxEntry],
+        now_ms: int,
+    ) -> None:
+        """Change the state and queue the entries atomically, then publish them."""
+        raws = [entry.to_json() for entry in entries]
+        if not self.store.transition(game_id, state, fields, raws):
             raise ConflictError(
                 "state_changed", "the game changed while this action ran: try again"
             )
-        self.publish_end(game_id, now_ms)
+        self._deliver(game_id, raws, now_ms)
 
-    def publish_end(self, game_id: GameId, now_ms: int) -> None:
+    def end(self, game_id: GameId, state: GameState, now_ms: int) -> None:
         ranking = self.store.ranking(game_id)
         players = [
             {
@@ -268,7 +218,66 @@ class Play:
             for entry in ranking
         ]
         data = {"ended_at_ms": now_ms, "players": players}
+        event = Event("game.ended", game_id, f"ended:{game_id}", now_ms, data)
+        fields = {"phase": GamePhase.ENDED.value, "ended_at_ms": now_ms}
+        self._apply(game_id, state, fields, [OutboxEntry("game.ended", event)], now_ms)
         logger.info("game %s ended with %d players", game_id, len(players))
-        self.publisher.publish(
-            "game.ended", Event("game.ended", game_id, f"ended:{game_id}", now_ms, data)
+
+    # Closing
+
+    def close_at_deadline(self, game_id: GameId, question: int, round_: int, now_ms: int) -> bool:
+        """Close ``question`` if it is still open in ``round_``, and return whether it closed."""
+        state = self._state(game_id, now_ms)
+        if (
+            state.phase is not GamePhase.QUESTION_OPEN
+            or state.round != round_
+            or state.question != question
+        ):
+            logger.debug("deadline of game %s round %d ignored: the game moved on", game_id, round_)
+            return False
+        if not self._close(game_id, state, now_ms, "deadline"):
+            return False
+        logger.info("question %d of game %s closed at its deadline", question, game_id)
+        return True
+
+    def close_if_everyone_answered(self, game_id: GameId, now_ms: int) -> bool:
+        """Close the open question when the players still connected have all answered.
+
+        Runs after a disconnect: the player who left may have been the last one missing.
+        """
+        state = self._state(game_id, now_ms)
+        if state.phase is not GamePhase.QUESTION_OPEN:
+            return False
+        if not self.store.everyone_online_answered(game_id, state.question):
+            return False
+        if not self._close(game_id, state, now_ms, "all_answered"):
+            return False
+        logger.info(
+            "question %d of game %s closed: every player still connected answered",
+            state.question,
+            game_id,
         )
+        return True
+
+    def _close(self, game_id: GameId, state: GameState, now_ms: int, reason: str) -> bool:
+        answered = self.store.answered_count(game_id, state.question)
+        entry = self._closed_entry(game_id, state, now_ms, reason, answered)
+        fields = {"phase": GamePhase.QUESTION_CLOSED.value, "closed_at_ms": now_ms}
+        raws = [entry.to_json()]
+        if not self.store.transition(game_id, state, fields, raws):
+            return False
+        self._deliver(game_id, raws, now_ms)
+        return True
+
+    @staticmethod
+    def _closed_entry(
+        game_id: GameId, state: GameState, now_ms: int, reason: str, answered: int
+    ) -> OutboxEntry:
+        data = {
+            "question": state.question,
+            "correct": state.correct,
+            "reason": reason,
+            "answered": answered,
+        }
+        event = Event("question.closed", game_id, f"closed:{game_id}:{state.round}", now_ms, data)
+        return OutboxEntry("question.closed", event)

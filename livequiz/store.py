@@ -18,12 +18,15 @@ Keys of a game:
     lq:{g}:conns        hash   connection id -> player id, or "host"
     lq:{g}:online       hash   player id -> its live connection id
     lq:{g}:frameseq     string sequence number of the last frame broadcast to the game
+    lq:{g}:outbox       list   events a state change called for, until the broker confirms them
+    lq:{g}:outbox_lease string held by the action publishing the outbox, with a short TTL
     lq:conn:<c>         hash   game, role and player of connection c, with a TTL
     lq:pin:<pin>        string game id of a live game PIN
 """
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -38,12 +41,20 @@ from livequiz.rules import RANK_SEQ_SPAN, GamePhase, GameState, ScoredAnswer
 logger = logging.getLogger(__name__)
 
 HOST = "host"
+# How long an action that wrote outbox entries may take to publish them before another action
+# takes over; long enough for a few confirms with a broker reconnect.
+OUTBOX_LEASE_MS = 5000
 PIN_ATTEMPTS = 20
 
 
 class Role(StrEnum):
     PLAYER = "player"
     HOST = "host"
+
+
+# How long an action that wrote outbox entries may take to publish them before another action
+# takes over; long enough for a few confirms with a broker reconnect.
+OUTBOX_LEASE_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -160,12 +171,44 @@ class GameStore:
             raise NotFoundError("unknown_question", f"game {game_id} has no question {index}")
         return cast(dict[str, Any], json.loads(raw))
 
-    def transition(self, game_id: GameId, expected: GameState, fields: dict[str, Any]) -> bool:
-        """Write ``fields`` only if the game is still in ``expected``'s phase and round."""
+    def transition(
+        self,
+        game_id: GameId,
+        expected: GameState,
+        fields: dict[str, Any],
+        outbox: Sequence[str] = (),
+    ) -> bool:
+        """Write ``fields`` and queue ``outbox`` only if the game is still in ``expected``'s
+        phase and round."""
         args: list[Any] = [expected.phase.value, expected.round, self.game_ttl_s]
+        args += [OUTBOX_LEASE_MS, len(outbox), *outbox]
         for name, value in fields.items():
             args += [name, value]
-        return bool(self._transition(keys=[self.key(game_id, "game")], args=args))
+        keys = self._keys(game_id, "game", "outbox", "outbox_lease")
+        return bool(self._transition(keys=keys, args=args))
+
+    def state_and_outbox(self, game_id: GameId) -> tuple[GameState, list[str]]:
+        """Read the game's state and, if no other action holds the outbox lease, take it and
+        return the events still waiting in the outbox. One round trip when the outbox is empty."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(self.key(game_id, "game"))
+        pipe.lrange(self.key(game_id, "outbox"), 0, -1)
+        fields, pending = pipe.execute()
+        if not fields:
+            raise NotFoundError("unknown_game", f"game {game_id} does not exist or has expired")
+        state = GameState.from_hash(fields)
+        if not pending:
+            return state, []
+        lease = self.key(game_id, "outbox_lease")
+        if not self.redis.set(lease, "1", nx=True, px=OUTBOX_LEASE_MS):
+            return state, []
+        return state, list(pending)
+
+    def remove_from_outbox(self, game_id: GameId, entry: str) -> None:
+        self.redis.lrem(self.key(game_id, "outbox"), 1, entry)
+
+    def release_outbox(self, game_id: GameId) -> None:
+        self.redis.delete(self.key(game_id, "outbox_lease"))
 
     # Players
 
@@ -266,7 +309,10 @@ class GameStore:
         state: GameState,
         answer: ScoredAnswer,
         now_ms: int,
+        close_entry: tuple[str, str],
     ) -> AnswerOutcome:
+        """Record the answer atomically; ``close_entry`` is the outbox entry of the question's
+        close, split around its answered count, which the script fills in if it closes."""
         keys = self._keys(
             game_id,
             "game",
@@ -276,6 +322,8 @@ class GameStore:
             "ranking",
             "rankseq",
             "online",
+            "outbox",
+            "outbox_lease",
         )
         stored = json.dumps(
             {
@@ -294,6 +342,8 @@ class GameStore:
             stored,
             RANK_SEQ_SPAN,
             self.game_ttl_s,
+            *close_entry,
+            OUTBOX_LEASE_MS,
         ]
         status, total, answered, online, closed, reached = self._answer(keys=keys, args=args)
         return AnswerOutcome(

@@ -2,7 +2,10 @@
 -- KEYS[1] game hash          KEYS[2] answers hash of this question (player -> answer JSON)
 -- KEYS[3] totals hash        KEYS[4] reached hash (player -> rank sequence number)
 -- KEYS[5] ranking sorted set KEYS[6] rank sequence counter   KEYS[7] online hash (player -> connection)
--- ARGV: player, round, now_ms, points, answer JSON, RANK_SEQ_SPAN, game TTL in seconds
+-- KEYS[8] outbox list          KEYS[9] outbox lease
+-- ARGV: player, round, now_ms, points, answer JSON, RANK_SEQ_SPAN, game TTL in seconds, the
+--       outbox entry of the question's close split around its answered count (head, tail),
+--       and the outbox lease in milliseconds (see transition.lua)
 -- Returns {status, total, answered, online, closed, reached}, where reached is the player's rank
 -- sequence number after this answer; status is "accepted", "already_answered",
 -- "question_not_open" (the question closed or another one opened since the handler read the
@@ -50,6 +53,10 @@ if answered >= online then
   end
   if closed == 1 then
     redis.call('HSET', KEYS[1], 'phase', 'question_closed', 'closed_at_ms', now_ms)
+    -- The close event goes into the outbox in this same step, so a failed publish cannot lose it.
+    redis.call('RPUSH', KEYS[8], ARGV[8] .. answered .. ARGV[9])
+    redis.call('EXPIRE', KEYS[8], ttl)
+    redis.call('SET', KEYS[9], '1', 'PX', tonumber(ARGV[10]))
   end
 end
 return {'accepted', total, answered, online, closed, reached}

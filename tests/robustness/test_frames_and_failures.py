@@ -136,11 +136,6 @@ class FailOnce:
         monkeypatch.setattr(Publisher, method, replacement)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="when publishing the deadline fails after start moved Redis, a retried start "
-    "gets wrong_phase and the open question never gets a deadline timer",
-)
 def test_retried_start_heals_failed_deadline_publish(
     make_game: Callable[..., GameFixture],
     clock: Clock,
@@ -162,11 +157,6 @@ def test_retried_start_heals_failed_deadline_publish(
         messages_of(settings, game)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="when publishing question.closed fails after the last answer closed the question, "
-    "the retried answer gets already_answered and question.closed is never published",
-)
 def test_retried_answer_heals_failed_close_publish(
     make_game: Callable[..., GameFixture],
     clock: Clock,
@@ -187,11 +177,6 @@ def test_retried_answer_heals_failed_close_publish(
         messages_of(settings, game)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="when publishing game.ended fails after next ended the game in Redis, a retried "
-    "next gets wrong_phase and game.ended, with the final ranks for MySQL, is never published",
-)
 def test_retried_next_heals_failed_end_publish(
     make_game: Callable[..., GameFixture],
     clock: Clock,
