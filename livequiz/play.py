@@ -67,10 +67,7 @@ class Play:
         """Score and record one answer, and return the reply frame for the player."""
         state = self._state(game_id, now_ms)
         scored = rules.score_answer(state, question, choice, now_ms)
-        close = self._closed_entry(game_id, state, now_ms, "all_answered", ANSWERED_PLACEHOLDER)
-        marker = f'"answered":{ANSWERED_PLACEHOLDER}'
-        head, _, tail = close.to_json().partition(marker)
-        head += '"answered":'
+        head, tail = self._split_closed_entry(game_id, state, now_ms, "all_answered")
         outcome = self.store.record_answer(game_id, player_id, state, scored, now_ms, (head, tail))
         if outcome.status == "already_answered":
             self._republish_answer(game_id, player_id, question)
@@ -260,14 +257,21 @@ class Play:
         return True
 
     def _close(self, game_id: GameId, state: GameState, now_ms: int, reason: str) -> bool:
-        answered = self.store.answered_count(game_id, state.question)
-        entry = self._closed_entry(game_id, state, now_ms, reason, answered)
-        fields = {"phase": GamePhase.QUESTION_CLOSED.value, "closed_at_ms": now_ms}
-        raws = [entry.to_json()]
-        if not self.store.transition(game_id, state, fields, raws):
+        head, tail = self._split_closed_entry(game_id, state, now_ms, reason)
+        answered = self.store.close_question(game_id, state, now_ms, (head, tail))
+        if answered is None:
             return False
-        self._deliver(game_id, raws, now_ms)
+        self._deliver(game_id, [head + str(answered) + tail], now_ms)
         return True
+
+    def _split_closed_entry(
+        self, game_id: GameId, state: GameState, now_ms: int, reason: str
+    ) -> tuple[str, str]:
+        """Return the close entry split where its answered count goes, for a Lua script to fill."""
+        entry = self._closed_entry(game_id, state, now_ms, reason, ANSWERED_PLACEHOLDER)
+        marker = f'"answered":{ANSWERED_PLACEHOLDER}'
+        head, _, tail = entry.to_json().partition(marker)
+        return head + '"answered":', tail
 
     @staticmethod
     def _closed_entry(

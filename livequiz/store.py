@@ -105,6 +105,7 @@ class GameStore:
         self._join = client.register_script(_script("join"))
         self._connect = client.register_script(_script("connect"))
         self._disconnect = client.register_script(_script("disconnect"))
+        self._close = client.register_script(_script("close"))
 
     @staticmethod
     def key(game_id: str, name: str) -> str:
@@ -203,6 +204,22 @@ class GameStore:
         if not self.redis.set(lease, "1", nx=True, px=OUTBOX_LEASE_MS):
             return state, []
         return state, list(pending)
+
+    def close_question(
+        self, game_id: GameId, state: GameState, now_ms: int, close_entry: tuple[str, str]
+    ) -> int | None:
+        """Close ``state``'s question if it is still open in that round, and queue the close
+        entry with the answered count filled in; return the count, or None if it was not open."""
+        keys = self._keys(game_id, "game", f"answers:{state.question}", "outbox", "outbox_lease")
+        args: list[str | int] = [
+            state.round,
+            self.game_ttl_s,
+            OUTBOX_LEASE_MS,
+            now_ms,
+            *close_entry,
+        ]
+        answered = int(self._close(keys=keys, args=args))
+        return None if answered < 0 else answered
 
     def remove_from_outbox(self, game_id: GameId, entry: str) -> None:
         self.redis.lrem(self.key(game_id, "outbox"), 1, entry)

@@ -3,7 +3,9 @@
 import argparse
 import asyncio
 import logging
+import os
 import signal
+import subprocess
 import sys
 
 import uvloop
@@ -15,6 +17,9 @@ from livequiz.local.runtime import LocalRuntime, RuntimeConfig
 logger = logging.getLogger("livequiz.local")
 
 DEFAULTS = RuntimeConfig()
+# A running batch finishes before the mappings process exits; persist batches take well
+# under a second, so this only guards against a hung handler.
+WORKERS_STOP_TIMEOUT_S = 30.0
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,6 +67,13 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="maximum seconds a batch waits for more messages after its first one",
     )
     parser.add_argument(
+        "--mappings",
+        choices=["process", "inline"],
+        default="process",
+        help="run the queue mappings in a child process, on another core (the default), "
+        "or inline in this process",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -72,6 +84,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def config_from(arguments: argparse.Namespace) -> RuntimeConfig:
     return RuntimeConfig(
+        mappings={} if arguments.mappings == "process" else None,
         host=arguments.host,
         ws_port=arguments.ws_port,
         management_port=arguments.management_port,
@@ -84,20 +97,61 @@ def config_from(arguments: argparse.Namespace) -> RuntimeConfig:
     )
 
 
-async def serve(config: RuntimeConfig) -> None:
+async def serve(config: RuntimeConfig, arguments: argparse.Namespace) -> None:
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop_requested.set)
 
     async with LocalRuntime(config) as runtime:
+        workers = start_workers(arguments) if arguments.mappings == "process" else None
         print(f"WebSocket API:    {runtime.ws_url}")
         if runtime.rest_url is not None:
             print(f"REST API:         {runtime.rest_url}")
             print(f"API docs:         {runtime.docs_url}")
         print(f"@connections API: {runtime.management_url}", flush=True)
+        watcher = None
+        if workers is not None:
+            watcher = asyncio.create_task(watch_workers(workers, stop_requested))
         await stop_requested.wait()
         logger.info("stop requested, shutting down")
+        if watcher is not None:
+            watcher.cancel()
+        if workers is not None:
+            stop_workers(workers)
+
+
+def start_workers(arguments: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """Start the mappings process; it inherits the environment the runtime has just set."""
+    command = [
+        sys.executable, "-m", "livequiz.local.workers",
+        "--batch-size", str(arguments.batch_size),
+        "--batching-window", str(arguments.batching_window),
+        "--log-level", arguments.log_level,
+    ]  # fmt: skip
+    workers = subprocess.Popen(command, env=dict(os.environ))
+    logger.info("started the queue mappings in process %d", workers.pid)
+    return workers
+
+
+async def watch_workers(workers: subprocess.Popen[bytes], stop_requested: asyncio.Event) -> None:
+    """Stop the runtime if the mappings process dies, since nothing would consume the queues."""
+    while workers.poll() is None:
+        await asyncio.sleep(1)
+    logger.error("the queue mappings process %d exited with %d", workers.pid, workers.returncode)
+    stop_requested.set()
+
+
+def stop_workers(workers: subprocess.Popen[bytes]) -> None:
+    if workers.poll() is None:
+        workers.terminate()
+        try:
+            workers.wait(timeout=WORKERS_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            logger.warning("the queue mappings process %d did not stop, killing it", workers.pid)
+            workers.kill()
+            workers.wait()
+    logger.info("stopped the queue mappings process %d", workers.pid)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # uvloop halves the event loop's cost per post and frame, which the gateway, the
         # @connections API and the REST app share.
-        uvloop.run(serve(config_from(arguments)))
+        uvloop.run(serve(config_from(arguments), arguments))
     except ConfigError as error:
         logger.error("%s", error)
         return 1

@@ -18,7 +18,7 @@ import concurrent.futures
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,8 +28,9 @@ import pika
 import pika.exceptions
 
 from livequiz.config import Settings
+from livequiz.events import declare_topology
 from livequiz.local.redaction import redact_url
-from livequiz.local.routes import ACCOUNT_ID, Event, LambdaFunction
+from livequiz.local.routes import ACCOUNT_ID, Event, HandlerRef, LambdaFunction, load_functions
 
 logger = logging.getLogger(__name__)
 
@@ -303,3 +304,28 @@ class EventSourceMapping:
 def _message_id(delivery: Delivery) -> str:
     message_id = delivery.properties.message_id
     return str(message_id) if message_id else f"delivery tag {delivery.delivery_tag}"
+
+
+def start_mappings(
+    table: Mapping[str, HandlerRef],
+    settings: Settings,
+    *,
+    batch_size: int,
+    batching_window_s: float,
+    function_timeout_s: float,
+) -> list[EventSourceMapping]:
+    """Load the handlers of a mapping table and start one consumer per queue."""
+    functions = load_functions(table, settings.aws_region, function_timeout_s)
+    mappings = []
+    for queue, function in functions.items():
+        mapping = EventSourceMapping(
+            function,
+            queue,
+            settings,
+            batch_size=batch_size,
+            batching_window_s=batching_window_s,
+            declare_topology=declare_topology,
+        )
+        mapping.start()
+        mappings.append(mapping)
+    return mappings

@@ -38,11 +38,16 @@ from starlette.types import ASGIApp
 
 from livequiz.config import Settings, get_settings
 from livequiz.errors import ConfigError
-from livequiz.events import close_publishers, declare_topology
+from livequiz.events import close_publishers
 from livequiz.local.connections import ConnectionRegistry
 from livequiz.local.gateway import Gateway, GatewayLimits
 from livequiz.local.management import ManagementApi
-from livequiz.local.mapping import DEFAULT_BATCH_SIZE, DEFAULT_BATCHING_WINDOW_S, EventSourceMapping
+from livequiz.local.mapping import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_BATCHING_WINDOW_S,
+    EventSourceMapping,
+    start_mappings,
+)
 from livequiz.local.routes import (
     DEFAULT_FUNCTION_TIMEOUT_S,
     REST_APP,
@@ -235,18 +240,13 @@ class LocalRuntime:
     def _start_mappings(self, settings: Settings) -> None:
         config = self.config
         table = default_mappings(settings) if config.mappings is None else config.mappings
-        functions = load_functions(table, settings.aws_region, config.function_timeout_s)
-        for queue, function in functions.items():
-            mapping = EventSourceMapping(
-                function,
-                queue,
-                settings,
-                batch_size=config.batch_size,
-                batching_window_s=config.batching_window_s,
-                declare_topology=declare_topology,
-            )
-            mapping.start()
-            self._mappings.append(mapping)
+        self._mappings = start_mappings(
+            table,
+            settings,
+            batch_size=config.batch_size,
+            batching_window_s=config.batching_window_s,
+            function_timeout_s=config.function_timeout_s,
+        )
 
     def _set_environment(self) -> None:
         region = get_settings().aws_region
