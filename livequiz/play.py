@@ -143,6 +143,7 @@ class Play:
             self.end(game_id, state, now_ms)
             return {"type": "ok", "action": action.value, "phase": GamePhase.ENDED.value}
         rules.check_phase(state, action)
+
         question = self.store.question(game_id, state.question + 1)
         decision = rules.open_question(
             state,
@@ -152,11 +153,13 @@ class Play:
             question["correct"],
             len(question["choices"]),
         )
+
         entries = []
         if action is Action.START:
             started = {"question_count": state.question_count, "started_at_ms": now_ms}
             event = Event("game.started", game_id, f"started:{game_id}", now_ms, started)
             entries.append(OutboxEntry("game.started", event))
+
         deadline = {
             "question": decision.index,
             "round": decision.round,
@@ -165,6 +168,7 @@ class Play:
         event_id = f"deadline:{game_id}:{decision.round}"
         deadline_event = Event("question.deadline", game_id, event_id, now_ms, deadline)
         entries.append(OutboxEntry(DEADLINE_ROUTING_KEY, deadline_event, decision.deadline_ms))
+
         opened = {
             "question": decision.index,
             "count": state.question_count,
@@ -176,6 +180,7 @@ class Play:
         event_id = f"opened:{game_id}:{decision.round}"
         opened_event = Event("question.opened", game_id, event_id, now_ms, opened)
         entries.append(OutboxEntry("question.opened", opened_event))
+
         self._apply(game_id, state, decision.fields(), entries, now_ms)
         logger.info(
             "game %s opened question %d (round %d)", game_id, decision.index, decision.round

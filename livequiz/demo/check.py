@@ -1,4 +1,4 @@
-"""The demo's closing check: MySQL holds each accepted answer once, with the totals of Redis."""
+"""The demo's closing check: MySQL has each accepted answer once, with the totals of Redis."""
 
 import time
 from dataclasses import dataclass, field

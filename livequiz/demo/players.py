@@ -21,7 +21,7 @@ Frame = dict[str, Any]
 
 @dataclass
 class Tally:
-    """What every simulated player saw, added up for the summary."""
+    """The simulated players' results, added up for the summary."""
 
     accepted: int = 0
     rejected: dict[str, int] = field(default_factory=dict)

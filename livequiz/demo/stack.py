@@ -71,7 +71,7 @@ class LocalStack:
                 pass
             time.sleep(0.2)
         raise RuntimeError(
-            f"the local stack did not answer within {START_TIMEOUT_S:.0f} s: see {self.log_path}"
+            f"the local stack did not respond within {START_TIMEOUT_S:.0f} s: see {self.log_path}"
         )
 
     def __exit__(

@@ -3,8 +3,8 @@
 -- KEYS[1] game hash  KEYS[2] answers hash of the question  KEYS[3] outbox list
 -- KEYS[4] outbox lease
 -- ARGV: expected round, game TTL in seconds, outbox lease in milliseconds, now_ms, and the
---       outbox entry of the close split around its answered count (head, tail)
--- Returns the answered count, or -1 if the question was no longer open in that round.
+--       outbox entry of the close split around its answered count (head, tail).
+-- Returns the answered count. It returns -1 if the question was no longer open in that round.
 local state = redis.call('HMGET', KEYS[1], 'phase', 'round')
 if state[1] ~= 'question_open' or state[2] ~= ARGV[1] then
   return -1

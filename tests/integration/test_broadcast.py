@@ -59,7 +59,7 @@ def test_gone_connection_is_removed_and_skipped(runtime, fanout, settings: Setti
         game.add_player(nickname)
     game.open_first_question()
     # Cy's connection is recorded in Redis but no longer exists at the gateway: API Gateway
-    # answers 410 Gone for it, as for a client that vanished without a close frame.
+    # returns 410 Gone for it, as for a client that vanished without a close frame.
     stale = ConnectionId("StaleConnId0=")
     game.store.connect(ConnectionRecord(stale, game.game_id, Role.PLAYER, game.players["Cy"]))
 
