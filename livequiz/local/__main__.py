@@ -27,6 +27,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m livequiz.local",
         description="Run the livequiz Lambda handlers behind a local API Gateway WebSocket API, "
         "its @connections API, the REST app and the RabbitMQ event-source mappings.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--host", default=DEFAULTS.host, help="address every server listens on")
     parser.add_argument(
@@ -46,7 +47,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=DEFAULTS.workers,
-        help="threads that run WebSocket route handlers",
+        help="threads that run the WebSocket route handlers",
     )
     parser.add_argument(
         "--idle-timeout",
@@ -97,7 +98,8 @@ def config_from(arguments: argparse.Namespace) -> RuntimeConfig:
     )
 
 
-async def serve(config: RuntimeConfig, arguments: argparse.Namespace) -> None:
+async def serve(config: RuntimeConfig, arguments: argparse.Namespace) -> int:
+    """Run until a signal, or until the mappings process dies; return the exit status."""
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -114,11 +116,16 @@ async def serve(config: RuntimeConfig, arguments: argparse.Namespace) -> None:
         if workers is not None:
             watcher = asyncio.create_task(watch_workers(workers, stop_requested))
         await stop_requested.wait()
-        logger.info("stop requested, shutting down")
+        crashed = workers is not None and workers.poll() is not None
+        if crashed:
+            logger.error("shutting down, because the queue mappings process is gone")
+        else:
+            logger.info("stop requested, shutting down")
         if watcher is not None:
             watcher.cancel()
         if workers is not None:
             stop_workers(workers)
+    return 1 if crashed else 0
 
 
 def start_workers(arguments: argparse.Namespace) -> subprocess.Popen[bytes]:
@@ -164,11 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # uvloop halves the event loop's cost per post and frame, which the gateway, the
         # @connections API and the REST app share.
-        uvloop.run(serve(config_from(arguments), arguments))
+        return uvloop.run(serve(config_from(arguments), arguments))
     except ConfigError as error:
         logger.error("%s", error)
         return 1
-    return 0
 
 
 if __name__ == "__main__":

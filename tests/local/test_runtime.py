@@ -4,6 +4,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -227,3 +228,35 @@ def test_thread_stop_twice_is_harmless() -> None:
 
     with pytest.raises(OSError):
         connect(running.ws_url, proxy=None, open_timeout=WAIT_S)
+
+
+def test_command_line_exits_1_when_mappings_die() -> None:
+    command = [sys.executable, "-m", "livequiz.local", "--ws-port", "0"]
+    command += ["--management-port", "0", "--rest-port", "0"]
+    process = subprocess.Popen(
+        command,
+        cwd=REPOSITORY,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPOSITORY)),
+    )
+    try:
+        assert process.stderr is not None
+        workers_pid = None
+        while workers_pid is None:
+            line = process.stderr.readline()
+            assert line, "the runtime exited before starting the mappings process"
+            found = re.search(r"started the queue mappings in process (\d+)", line)
+            if found:
+                workers_pid = int(found.group(1))
+        os.kill(workers_pid, signal.SIGKILL)
+        _, errors = process.communicate(timeout=scaled(20))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert process.returncode == 1
+    assert f"the queue mappings process {workers_pid} exited with -9" in errors
+    assert "stopped the local runtime" in errors
