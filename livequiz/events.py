@@ -166,7 +166,6 @@ class Publisher:
         self.settings = settings
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
-        self._delay_queues: set[int] = set()
 
     def _open(self) -> BlockingChannel:
         if self._channel is not None and self._channel.is_open:
@@ -178,7 +177,6 @@ class Publisher:
         channel.confirm_delivery()
         declare_topology(channel, self.settings)
         self._channel = channel
-        self._delay_queues.clear()
         logger.info("publisher connected to RabbitMQ")
         return channel
 
@@ -232,18 +230,18 @@ class Publisher:
                 ) from error
 
     def _declare_delay_queue(self, channel: BlockingChannel, delay_ms: int) -> None:
-        if delay_ms in self._delay_queues:
-            return
+        # Declared on every publish: x-expires counts from the last declaration, not from the
+        # last publish, so a queue declared once would be deleted with deadlines still in it.
         arguments = {
             "x-message-ttl": delay_ms,
-            "x-expires": self.settings.delay_queue_expires_s * 1000,
+            # Longer than the delay, so the queue outlives every message in it.
+            "x-expires": max(self.settings.delay_queue_expires_s * 1000, delay_ms + 60_000),
             "x-dead-letter-exchange": self.settings.exchange,
             "x-dead-letter-routing-key": DEADLINE_ROUTING_KEY,
         }
         channel.queue_declare(
             delay_queue_name(self.settings.exchange, delay_ms), durable=True, arguments=arguments
         )
-        self._delay_queues.add(delay_ms)
 
     def publish(self, routing_key: str, event: Event) -> None:
         self._send(self.settings.exchange, routing_key, event)
@@ -263,8 +261,12 @@ class Publisher:
         """Publish an outbox entry, after the time left until it is due if it is delayed."""
         if entry.deliver_at_ms is None:
             self.publish(entry.routing_key, entry.event)
-        elif entry.deliver_at_ms > now_ms:
-            self.publish_after(entry.deliver_at_ms - now_ms, entry.event)
+            return
+        # Whole seconds, rounded down, keep the delay queues to one per second of delay. The
+        # event then arrives up to a second early, and its consumer waits for the rest.
+        delay_ms = (entry.deliver_at_ms - now_ms) // 1000 * 1000
+        if delay_ms > 0:
+            self.publish_after(delay_ms, entry.event)
         else:
             self.publish(entry.routing_key, entry.event)
 

@@ -2,16 +2,18 @@
 
 Each action reads the state, asks ``livequiz.rules`` for a decision and applies it in Redis
 with a compare-and-set. The events that a change of phase calls for are written to the game's
-outbox in the same Lua call, then published, then removed from the outbox. If a publish fails,
-the events stay there, and every later action on the game publishes them first, so a retry of
-the failed action, an answer or a deadline heals it. Event ids are stable, so an event that
+outbox in the same Lua call, then published in order, then removed from the outbox. One action
+at a time publishes the outbox, under a lease with a TTL. If a publish fails, the events stay
+there, and every later action on the game publishes them first, so a retry of the failed
+action, an answer, a deadline or a disconnect heals it. Event ids are stable, so an event that
 goes out twice is stored once.
 
-Answers do not go through the outbox, to keep the hot path at one script call: a repeated
-answer re-publishes the stored one instead.
+Answers do not go through the outbox, to keep the hot path at one script call: a repeated or
+late answer of a player whose answer is stored re-publishes the stored one instead.
 """
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +23,7 @@ from livequiz.errors import ConflictError
 from livequiz.events import DEADLINE_ROUTING_KEY, Event, OutboxEntry, Publisher
 from livequiz.ids import GameId, PlayerId
 from livequiz.rules import Action, GamePhase, GameState, ScoredAnswer
-from livequiz.store import AnswerOutcome, GameStore
+from livequiz.store import AnswerOutcome, GameStore, Transition
 
 logger = logging.getLogger(__name__)
 
@@ -44,20 +46,40 @@ class Play:
         """Read the state, first publishing whatever an earlier action left in the outbox."""
         state, pending = self.store.state_and_outbox(game_id)
         if pending:
-            logger.warning(
-                "publishing %d events that game %s left in its outbox", len(pending), game_id
-            )
-            self._deliver(game_id, pending, now_ms)
+            token = uuid.uuid4().hex
+            # A held lease means another action is publishing the outbox, in order, and will
+            # not release it before the outbox is empty.
+            if self.store.take_lease(game_id, token):
+                logger.warning(
+                    "publishing %d events that game %s left in its outbox", pending, game_id
+                )
+                self._drain(game_id, token, now_ms)
         return state
 
-    def _deliver(self, game_id: GameId, entries: list[str], now_ms: int) -> None:
-        """Publish outbox entries under the outbox lease, which is released in any case."""
+    def _drain(self, game_id: GameId, token: str, now_ms: int) -> None:
+        """Publish the outbox in order under the lease ``token``, until it is empty.
+
+        On a failure the lease is released at once, so the next action takes over.
+        """
         try:
-            for raw in entries:
-                self.publisher.deliver(OutboxEntry.from_json(raw), now_ms)
-                self.store.remove_from_outbox(game_id, raw)
-        finally:
-            self.store.release_outbox(game_id)
+            while True:
+                for raw in self.store.outbox(game_id):
+                    self.publisher.deliver(OutboxEntry.from_json(raw), now_ms)
+                    self.store.remove_from_outbox(game_id, raw)
+                released = self.store.release_lease(game_id, token, drained=True)
+                if released != 0:
+                    if released < 0:
+                        logger.warning(
+                            "the outbox lease of game %s expired while publishing", game_id
+                        )
+                    return
+        except BaseException:
+            self.store.release_lease(game_id, token, drained=False)
+            raise
+
+    def flush(self, game_id: GameId, now_ms: int) -> None:
+        """Publish what the game's outbox still holds, for an action that changes nothing."""
+        self._state(game_id, now_ms)
 
     # Answers
 
@@ -66,26 +88,35 @@ class Play:
     ) -> dict[str, Any]:
         """Score and record one answer, and return the reply frame for the player."""
         state = self._state(game_id, now_ms)
-        scored = rules.score_answer(state, question, choice, now_ms)
-        head, tail = self._split_closed_entry(game_id, state, now_ms, "all_answered")
-        outcome = self.store.record_answer(game_id, player_id, state, scored, now_ms, (head, tail))
-        if outcome.status == "already_answered":
+        try:
+            scored = rules.score_answer(state, question, choice, now_ms)
+        except ConflictError:
+            # The question closed, maybe while this player's first try failed to publish.
             self._republish_answer(game_id, player_id, question)
+            raise
+        head, tail = self._split_closed_entry(game_id, state, now_ms, "all_answered")
+        token = uuid.uuid4().hex
+        outcome = self.store.record_answer(
+            game_id, player_id, state, scored, now_ms, (head, tail), token
+        )
         if not outcome.accepted:
+            self._republish_answer(game_id, player_id, question)
             raise ConflictError(
                 outcome.status, REJECTIONS[outcome.status].format(question=question)
             )
+        if outcome.closed:
+            logger.info(
+                "question %d of game %s closed: every connected player answered", question, game_id
+            )
+            # First, so that the lease the script took is released even if a publish fails.
+            if outcome.leased:
+                self._drain(game_id, token, now_ms)
         self._publish_answer(game_id, player_id, scored, outcome, now_ms)
         scores = {"question": question, "answered": outcome.answered, "online": outcome.online}
         event_id = f"scores:{game_id}:{question}:{player_id}"
         self.publisher.publish(
             "scores.changed", Event("scores.changed", game_id, event_id, now_ms, scores)
         )
-        if outcome.closed:
-            logger.info(
-                "question %d of game %s closed: every connected player answered", question, game_id
-            )
-            self._deliver(game_id, [head + str(outcome.answered) + tail], now_ms)
         return {
             "type": "answer_result",
             "question": question,
@@ -118,7 +149,7 @@ class Play:
         self.publisher.publish("answer.accepted", event)
 
     def _republish_answer(self, game_id: GameId, player_id: PlayerId, question: int) -> None:
-        stored = self.store.answers(game_id, question).get(player_id)
+        stored = self.store.answer(game_id, question, player_id)
         if stored is None:
             return
         # The total and sequence number at the time of the first answer are not kept. The
@@ -200,13 +231,16 @@ class Play:
         entries: list[OutboxEntry],
         now_ms: int,
     ) -> None:
-        """Change the state and queue the entries atomically, then publish them."""
+        """Change the state and queue the entries atomically, then publish the outbox."""
         raws = [entry.to_json() for entry in entries]
-        if not self.store.transition(game_id, state, fields, raws):
+        token = uuid.uuid4().hex
+        result = self.store.transition(game_id, state, fields, raws, token)
+        if result is Transition.MOVED_ON:
             raise ConflictError(
                 "state_changed", "the game changed while this action ran: try again"
             )
-        self._deliver(game_id, raws, now_ms)
+        if result is Transition.APPLIED:
+            self._drain(game_id, token, now_ms)
 
     def end(self, game_id: GameId, state: GameState, now_ms: int) -> None:
         ranking = self.store.ranking(game_id)
@@ -263,10 +297,13 @@ class Play:
 
     def _close(self, game_id: GameId, state: GameState, now_ms: int, reason: str) -> bool:
         head, tail = self._split_closed_entry(game_id, state, now_ms, reason)
-        answered = self.store.close_question(game_id, state, now_ms, (head, tail))
-        if answered is None:
+        token = uuid.uuid4().hex
+        closed = self.store.close_question(game_id, state, now_ms, (head, tail), token)
+        if closed is None:
             return False
-        self._deliver(game_id, [head + str(answered) + tail], now_ms)
+        _, leased = closed
+        if leased:
+            self._drain(game_id, token, now_ms)
         return True
 
     def _split_closed_entry(

@@ -28,7 +28,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from importlib import resources
 from typing import Any, cast
 
@@ -57,6 +57,13 @@ class Role(StrEnum):
 OUTBOX_LEASE_MS = 5000
 
 
+class Transition(IntEnum):
+    MOVED_ON = 0
+    APPLIED = 1
+    # Applied, but another action holds the outbox lease and publishes the new entries too.
+    APPLIED_LEASE_HELD = 2
+
+
 @dataclass(frozen=True)
 class ConnectionRecord:
     connection_id: ConnectionId
@@ -74,6 +81,8 @@ class AnswerOutcome:
     online: int
     closed: bool
     reached_seq: int
+    # Whether closing the question took the outbox lease.
+    leased: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -106,6 +115,7 @@ class GameStore:
         self._connect = client.register_script(_script("connect"))
         self._disconnect = client.register_script(_script("disconnect"))
         self._close = client.register_script(_script("close"))
+        self._release = client.register_script(_script("release"))
 
     @staticmethod
     def key(game_id: str, name: str) -> str:
@@ -178,54 +188,62 @@ class GameStore:
         expected: GameState,
         fields: dict[str, Any],
         outbox: Sequence[str] = (),
-    ) -> bool:
+        lease_token: str = "",
+    ) -> Transition:
         """Write ``fields`` and queue ``outbox`` only if the game is still in ``expected``'s
-        phase and round."""
+        phase and round, taking the outbox lease under ``lease_token`` if it is free."""
         args: list[Any] = [expected.phase.value, expected.round, self.game_ttl_s]
-        args += [OUTBOX_LEASE_MS, len(outbox), *outbox]
+        args += [OUTBOX_LEASE_MS, lease_token, len(outbox), *outbox]
         for name, value in fields.items():
             args += [name, value]
         keys = self._keys(game_id, "game", "outbox", "outbox_lease")
-        return bool(self._transition(keys=keys, args=args))
+        return Transition(int(self._transition(keys=keys, args=args)))
 
-    def state_and_outbox(self, game_id: GameId) -> tuple[GameState, list[str]]:
-        """Read the game's state and, if no other action holds the outbox lease, take it and
-        return the events still waiting in the outbox. One round trip when the outbox is empty."""
+    def state_and_outbox(self, game_id: GameId) -> tuple[GameState, int]:
+        """Read the game's state and the number of events waiting in its outbox, in one trip."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.hgetall(self.key(game_id, "game"))
-        pipe.lrange(self.key(game_id, "outbox"), 0, -1)
+        pipe.llen(self.key(game_id, "outbox"))
         fields, pending = pipe.execute()
         if not fields:
             raise NotFoundError("unknown_game", f"game {game_id} does not exist or has expired")
-        state = GameState.from_hash(fields)
-        if not pending:
-            return state, []
-        lease = self.key(game_id, "outbox_lease")
-        if not self.redis.set(lease, "1", nx=True, px=OUTBOX_LEASE_MS):
-            return state, []
-        return state, list(pending)
+        return GameState.from_hash(fields), int(pending)
+
+    def outbox(self, game_id: GameId) -> list[str]:
+        return cast(list[str], self.redis.lrange(self.key(game_id, "outbox"), 0, -1))
+
+    def take_lease(self, game_id: GameId, token: str) -> bool:
+        key = self.key(game_id, "outbox_lease")
+        return bool(self.redis.set(key, token, nx=True, px=OUTBOX_LEASE_MS))
+
+    def release_lease(self, game_id: GameId, token: str, drained: bool) -> int:
+        """Release the lease if ``token`` holds it, only once the outbox is empty if ``drained``.
+
+        Returns 1 when released, 0 when entries remain, -1 when the lease is not ours.
+        """
+        keys = self._keys(game_id, "outbox", "outbox_lease")
+        mode = "drained" if drained else "always"
+        return int(self._release(keys=keys, args=[token, mode]))
 
     def close_question(
-        self, game_id: GameId, state: GameState, now_ms: int, close_entry: tuple[str, str]
-    ) -> int | None:
+        self,
+        game_id: GameId,
+        state: GameState,
+        now_ms: int,
+        close_entry: tuple[str, str],
+        lease_token: str,
+    ) -> tuple[int, bool] | None:
         """Close ``state``'s question if it is still open in that round, and queue the close
-        entry with the answered count filled in; return the count, or None if it was not open."""
+        entry with the answered count filled in. Returns the count and whether the outbox
+        lease was taken, or None if the question was not open."""
         keys = self._keys(game_id, "game", f"answers:{state.question}", "outbox", "outbox_lease")
-        args: list[str | int] = [
-            state.round,
-            self.game_ttl_s,
-            OUTBOX_LEASE_MS,
-            now_ms,
-            *close_entry,
-        ]
-        answered = int(self._close(keys=keys, args=args))
-        return None if answered < 0 else answered
+        args: list[str | int] = [state.round, self.game_ttl_s, OUTBOX_LEASE_MS, now_ms]
+        args += [*close_entry, lease_token]
+        answered, leased = self._close(keys=keys, args=args)
+        return None if int(answered) < 0 else (int(answered), bool(leased))
 
     def remove_from_outbox(self, game_id: GameId, entry: str) -> None:
         self.redis.lrem(self.key(game_id, "outbox"), 1, entry)
-
-    def release_outbox(self, game_id: GameId) -> None:
-        self.redis.delete(self.key(game_id, "outbox_lease"))
 
     # Players
 
@@ -327,6 +345,7 @@ class GameStore:
         answer: ScoredAnswer,
         now_ms: int,
         close_entry: tuple[str, str],
+        lease_token: str = "",
     ) -> AnswerOutcome:
         """Record the answer atomically; ``close_entry`` is the outbox entry of the question's
         close, split around its answered count, which the script fills in if it closes."""
@@ -361,8 +380,11 @@ class GameStore:
             self.game_ttl_s,
             *close_entry,
             OUTBOX_LEASE_MS,
+            lease_token,
         ]
-        status, total, answered, online, closed, reached = self._answer(keys=keys, args=args)
+        status, total, answered, online, closed, reached, leased = self._answer(
+            keys=keys, args=args
+        )
         return AnswerOutcome(
             status=str(status),
             total=int(total),
@@ -370,6 +392,7 @@ class GameStore:
             online=int(online),
             closed=bool(closed),
             reached_seq=int(reached),
+            leased=bool(leased),
         )
 
     def player_score(self, game_id: GameId, player_id: PlayerId) -> tuple[int, int]:
@@ -382,6 +405,10 @@ class GameStore:
 
     def answered_count(self, game_id: GameId, question: int) -> int:
         return int(self.redis.hlen(self.key(game_id, f"answers:{question}")))
+
+    def answer(self, game_id: GameId, question: int, player_id: PlayerId) -> dict[str, Any] | None:
+        raw = self.redis.hget(self.key(game_id, f"answers:{question}"), player_id)
+        return None if raw is None else cast(dict[str, Any], json.loads(cast(str, raw)))
 
     def answers(self, game_id: GameId, question: int) -> dict[PlayerId, dict[str, Any]]:
         raw = cast(dict[str, str], self.redis.hgetall(self.key(game_id, f"answers:{question}")))

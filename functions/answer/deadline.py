@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.logs import function_logger
 from livequiz.config import get_settings
 from livequiz.errors import NotFoundError
-from livequiz.events import decode_rmq_messages, now_ms
+from livequiz.events import DEADLINE_ROUTING_KEY, OutboxEntry, decode_rmq_messages, now_ms
 from livequiz.ids import GameId
 from livequiz.payloads import QuestionDeadline, validated
 from livequiz.services import play as game_play
@@ -42,7 +42,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 "deadline event arrived early, delaying it again",
                 extra={"game_id": game_id, "event_id": deadline_event.id, "wait_ms": wait_ms},
             )
-            play.publisher.publish_after(wait_ms, deadline_event)
+            entry = OutboxEntry(DEADLINE_ROUTING_KEY, deadline_event, deadline.deadline_ms)
+            play.publisher.deliver(entry, now_ms())
             continue
         if wait_ms > 0:
             time.sleep(wait_ms / 1000)

@@ -253,8 +253,10 @@ def main(argv: list[str]) -> int:
         store = GameStore(
             connect_redis(settings.redis_url), settings.game_ttl_s, settings.connection_ttl_s
         )
-        wait_until_persisted(engine, game_id, tally.accepted, PERSIST_TIMEOUT_S)
+        persisted = wait_until_persisted(engine, game_id, tally.accepted, PERSIST_TIMEOUT_S)
         result = compare(engine, store, game_id, tally.accepted)
+        if not persisted:
+            result.problems.insert(0, f"persist did not finish within {PERSIST_TIMEOUT_S:.0f} s")
     elapsed = time.perf_counter() - started
     rejected = (
         ", ".join(f"{code} {count}" for code, count in sorted(tally.rejected.items())) or "none"

