@@ -37,7 +37,8 @@ def plan(events: list[Event], state: GameState | None) -> list[PlannedFrame]:
 
     ``state`` is the game as it is now. A leaderboard of a question that is no longer open is
     dropped: its answered count is out of date, and the question's close frame carries the
-    final leaderboard.
+    final leaderboard. A question or close frame of an earlier round is dropped too, since a
+    late publish must not take clients back to a question the game has left.
     """
     planned: list[PlannedFrame] = []
     for event in events:
@@ -45,6 +46,8 @@ def plan(events: list[Event], state: GameState | None) -> list[PlannedFrame]:
         if frame_type is None:
             continue
         if frame_type == "leaderboard" and not _is_open(state, event.data["question"]):
+            continue
+        if _is_stale(frame_type, state, event.data.get("round")):
             continue
         # The end event lists every player for persist, but the frame carries the leaderboard.
         data = (
@@ -74,6 +77,14 @@ def _is_open(state: GameState | None, question: int) -> bool:
     return (
         state is not None and state.phase is GamePhase.QUESTION_OPEN and state.question == question
     )
+
+
+def _is_stale(frame_type: str, state: GameState | None, round_: int | None) -> bool:
+    if state is None or round_ is None or frame_type not in ("question", "question_closed"):
+        return False
+    if frame_type == "question" and state.phase is GamePhase.ENDED:
+        return True
+    return round_ < state.round
 
 
 def current_state(store: GameStore, game_id: GameId) -> GameState | None:

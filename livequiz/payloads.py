@@ -60,6 +60,8 @@ class ScoresChanged(BaseModel):
 
 class QuestionOpened(BaseModel):
     question: int = Field(ge=0)
+    # Absent from events published before rounds were added to them.
+    round: int | None = Field(default=None, ge=1)
     count: int = Field(ge=1)
     text: str
     choices: list[str]
@@ -69,6 +71,7 @@ class QuestionOpened(BaseModel):
 
 class QuestionClosed(BaseModel):
     question: int = Field(ge=0)
+    round: int | None = Field(default=None, ge=1)
     correct: int
     reason: str
     answered: int = Field(ge=0)

@@ -202,6 +202,7 @@ class Play:
 
         opened = {
             "question": decision.index,
+            "round": decision.round,
             "count": state.question_count,
             "text": question["text"],
             "choices": question["choices"],
@@ -321,6 +322,7 @@ class Play:
     ) -> OutboxEntry:
         data = {
             "question": state.question,
+            "round": state.round,
             "correct": state.correct,
             "reason": reason,
             "answered": answered,

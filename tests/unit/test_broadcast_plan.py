@@ -55,3 +55,29 @@ def test_plan_strips_player_list_from_end_frame() -> None:
     [frame] = plan([ended], None)
     assert frame.type == "game_ended"
     assert frame.data == {"ended_at_ms": 99}
+
+
+def test_plan_drops_close_of_earlier_round() -> None:
+    late = event("question.closed", question=0, round=1, correct=2, reason="deadline", answered=5)
+    assert plan([late], OPEN_Q1) == []
+
+
+def test_plan_keeps_close_of_current_round() -> None:
+    closed = event("question.closed", question=1, round=2, correct=2, reason="deadline", answered=5)
+    [frame] = plan([closed], CLOSED_Q1)
+    assert frame.type == "question_closed"
+
+
+def test_plan_drops_question_after_game_ended() -> None:
+    ended = GameState(phase=GamePhase.ENDED, question_count=3, question=2, round=3)
+    opened = event(
+        "question.opened",
+        question=2,
+        round=3,
+        count=3,
+        text="t",
+        choices=["a", "b"],
+        limit_ms=10_000,
+        deadline_ms=20_000,
+    )
+    assert plan([opened], ended) == []
