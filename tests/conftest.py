@@ -21,8 +21,12 @@ os.environ["LIVEQUIZ_DEADLINE_QUEUE"] = f"livequiz.test.{RUN}.deadline"
 # This run's delay queues disappear by themselves ten minutes after their last use.
 os.environ["LIVEQUIZ_DELAY_QUEUE_EXPIRES_S"] = "600"
 
+from functions.broadcast import handler as broadcast_function  # noqa: E402
 from livequiz.config import Settings, get_settings  # noqa: E402
 from livequiz.events import queue_names  # noqa: E402
+from livequiz.fanout import Fanout  # noqa: E402
+from livequiz.local.runtime import LocalRuntime, RuntimeConfig  # noqa: E402
+from livequiz.services import game_store  # noqa: E402
 
 # Multiplies every wait in the tests; raise it on a slow machine instead of editing sleeps.
 TIMEOUT_FACTOR = float(os.environ.get("LIVEQUIZ_TEST_TIMEOUT_FACTOR", "1"))
@@ -49,3 +53,20 @@ def _delete_test_topology() -> Iterator[None]:
     channel.exchange_delete(current.exchange)
     channel.exchange_delete(current.exchange + ".dead")
     connection.close()
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    """The local gateway and @connections API in a thread, without queue mappings or REST."""
+    config = RuntimeConfig.on_free_ports(mappings={}, rest_app=None)
+    with LocalRuntime(config).start_in_thread() as running:
+        yield running
+
+
+@pytest.fixture
+def fanout(runtime: LocalRuntime, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Fanout:
+    """The broadcast function's fan-out, pointed at ``runtime``'s @connections API."""
+    local = settings.model_copy(update={"management_url": runtime.management_url})
+    built = Fanout(local, game_store())
+    monkeypatch.setattr(broadcast_function, "_fanout", lambda: built)
+    return built

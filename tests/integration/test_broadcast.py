@@ -2,40 +2,21 @@
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from functions.broadcast import handler as broadcast_function
 from livequiz.config import Settings
 from livequiz.events import Event, now_ms
-from livequiz.fanout import Fanout
 from livequiz.frames import FrameOrder
 from livequiz.ids import ConnectionId
-from livequiz.local.runtime import LocalRuntime, RuntimeConfig
-from livequiz.services import game_store
+from livequiz.local.runtime import LocalRuntime
 from livequiz.store import ConnectionRecord, Role
 from tests.conftest import scaled
 from tests.support import GameFixture, context, question, rmq_event
 
 WAIT_S = scaled(5.0)
-
-
-@pytest.fixture(scope="module")
-def runtime() -> Iterator[LocalRuntime]:
-    config = RuntimeConfig.on_free_ports(mappings={}, rest_app=None)
-    with LocalRuntime(config).start_in_thread() as running:
-        yield running
-
-
-@pytest.fixture
-def fanout(runtime: LocalRuntime, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Fanout:
-    local = settings.model_copy(update={"management_url": runtime.management_url})
-    built = Fanout(local, game_store())
-    monkeypatch.setattr(broadcast_function, "_fanout", lambda: built)
-    return built
 
 
 def scores_event(settings: Settings, game: GameFixture, number: int) -> dict[str, Any]:

@@ -189,10 +189,11 @@ def test_port_in_use_is_config_error() -> None:
             LocalRuntime(minimal_config(ws_port=port)).start_in_thread()
 
 
-def test_command_line_runs_until_sigint() -> None:
+def start_command_line() -> "subprocess.Popen[str]":
+    """Start ``python -m livequiz.local`` on free ports, with its output piped."""
     command = [sys.executable, "-m", "livequiz.local", "--ws-port", "0"]
     command += ["--management-port", "0", "--rest-port", "0"]
-    process = subprocess.Popen(
+    return subprocess.Popen(
         command,
         cwd=REPOSITORY,
         stdout=subprocess.PIPE,
@@ -200,6 +201,10 @@ def test_command_line_runs_until_sigint() -> None:
         text=True,
         env=dict(os.environ, PYTHONPATH=str(REPOSITORY)),
     )
+
+
+def test_command_line_runs_until_sigint() -> None:
+    process = start_command_line()
     try:
         assert process.stdout is not None
         urls = {}
@@ -231,16 +236,7 @@ def test_thread_stop_twice_is_harmless() -> None:
 
 
 def test_command_line_exits_1_when_mappings_die() -> None:
-    command = [sys.executable, "-m", "livequiz.local", "--ws-port", "0"]
-    command += ["--management-port", "0", "--rest-port", "0"]
-    process = subprocess.Popen(
-        command,
-        cwd=REPOSITORY,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPOSITORY)),
-    )
+    process = start_command_line()
     try:
         assert process.stderr is not None
         workers_pid = None

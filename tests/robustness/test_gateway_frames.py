@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,27 +15,11 @@ from functions.broadcast import handler as broadcast_function
 from livequiz.config import Settings
 from livequiz.events import Event, now_ms
 from livequiz.fanout import Fanout
-from livequiz.local.runtime import LocalRuntime, RuntimeConfig
-from livequiz.services import game_store
+from livequiz.local.runtime import LocalRuntime
 from tests.conftest import scaled
 from tests.support import GameFixture, context, rmq_event
 
 WAIT_S = scaled(5.0)
-
-
-@pytest.fixture(scope="module")
-def runtime() -> Iterator[LocalRuntime]:
-    config = RuntimeConfig.on_free_ports(mappings={}, rest_app=None)
-    with LocalRuntime(config).start_in_thread() as running:
-        yield running
-
-
-@pytest.fixture
-def fanout(runtime: LocalRuntime, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Fanout:
-    local = settings.model_copy(update={"management_url": runtime.management_url})
-    built = Fanout(local, game_store())
-    monkeypatch.setattr(broadcast_function, "_fanout", lambda: built)
-    return built
 
 
 def lobby_with(make_game: Callable[..., GameFixture], count: int) -> GameFixture:
