@@ -24,7 +24,6 @@ from livequiz.config import get_settings
 from livequiz.fanout import Fanout
 from livequiz.ids import ConnectionId
 from livequiz.local.runtime import LocalRuntime, RuntimeConfig
-from livequiz.services import game_store
 
 FRAME = b'{"type":"leaderboard","seq":1,"top":[],"players":200}'
 
@@ -124,7 +123,7 @@ def main() -> None:
     settings = get_settings().model_copy(
         update={"management_url": runtime.management_url, "broadcast_concurrency": args.concurrency}
     )
-    fanout = Fanout(settings, game_store())
+    fanout = Fanout(settings)
     text = FRAME.decode()
 
     async def send_all() -> None:

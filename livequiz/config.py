@@ -25,8 +25,9 @@ class Settings(BaseSettings):
     # A player token must outlive the longest game, reconnects included.
     player_token_ttl_s: int = Field(default=6 * 3600, gt=0)
 
-    # API Gateway closes a WebSocket connection after 2 hours, so no record needs to live longer.
-    connection_ttl_s: int = Field(default=2 * 3600, gt=0)
+    # API Gateway closes a WebSocket connection after 2 hours. The record lives 10 minutes
+    # longer, so that it is still there for that connection's $disconnect.
+    connection_ttl_s: int = Field(default=2 * 3600 + 600, gt=0)
     # Live game state in Redis expires a day after its last write. MySQL keeps the results.
     game_ttl_s: int = Field(default=24 * 3600, gt=0)
 

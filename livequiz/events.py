@@ -322,8 +322,12 @@ def decode_rmq_messages(event: dict[str, Any], settings: Settings) -> list[Recei
                 raw = base64.b64decode(message.get("data", ""), validate=True)
             except (binascii.Error, TypeError) as error:
                 logger.error(
-                    "skipping a message from %s whose data is not base64: %s", queue, error
+                    "moving a non-base64 message from %s to its dead-letter queue: %s",
+                    queue,
+                    error,
                 )
+                unreadable = str(message.get("data")).encode()
+                publisher(settings).dead_letter(queue, unreadable, "data is not base64")
                 continue
             try:
                 decoded.append(ReceivedMessage(queue, raw, Event.from_json(raw)))

@@ -2,7 +2,8 @@
 
 Posts run in parallel on a bounded thread pool, each with its own timeout, and ``send`` returns
 only when every post has finished. A connection that API Gateway reports as gone (410) is
-removed from Redis, because that is the normal end of a connection and not an error.
+listed in the report for the caller to remove: that is the normal end of a connection and not
+an error.
 """
 
 import logging
@@ -17,7 +18,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from livequiz.config import Settings
 from livequiz.ids import ConnectionId
-from livequiz.store import GameStore
 
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
@@ -58,8 +58,7 @@ def _pool(size: int) -> ThreadPoolExecutor:
 
 
 class Fanout:
-    def __init__(self, settings: Settings, store: GameStore) -> None:
-        self.store = store
+    def __init__(self, settings: Settings) -> None:
         self.concurrency = settings.broadcast_concurrency
         self.client = management_client(
             settings.require_management_url(),
@@ -92,11 +91,8 @@ class Fanout:
                 report.sent += 1
             elif outcome == "gone":
                 report.gone.append(connection_id)
-                self.store.disconnect(connection_id)
             else:
                 report.failed.append(connection_id)
-        if report.gone:
-            logger.info("removed %d gone connections: %s", len(report.gone), ", ".join(report.gone))
         return report
 
 

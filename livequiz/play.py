@@ -214,6 +214,7 @@ class Play:
         entries.append(OutboxEntry("question.opened", opened_event))
 
         self._apply(game_id, state, decision.fields(), entries, now_ms)
+        self.store.touch(game_id)
         logger.info(
             "game %s opened question %d (round %d)", game_id, decision.index, decision.round
         )

@@ -41,8 +41,22 @@ from livequiz.rules import RANK_SEQ_SPAN, GamePhase, GameState, ScoredAnswer
 logger = logging.getLogger(__name__)
 
 HOST = "host"
+# The keys of a game whose TTL each question renews; answers:<i> get theirs when written.
+GAME_KEYS = (
+    "game",
+    "questions",
+    "players",
+    "nicknames",
+    "totals",
+    "reached",
+    "ranking",
+    "rankseq",
+    "conns",
+    "online",
+    "frameseq",
+)
 # How long an action that wrote outbox entries may take to publish them before another action
-# takes over; long enough for a few confirms with a broker reconnect.
+# takes over, long enough for a few confirms with a broker reconnect.
 OUTBOX_LEASE_MS = 5000
 PIN_ATTEMPTS = 20
 
@@ -52,9 +66,20 @@ class Role(StrEnum):
     HOST = "host"
 
 
-# How long an action that wrote outbox entries may take to publish them before another action
-# takes over; long enough for a few confirms with a broker reconnect.
-OUTBOX_LEASE_MS = 5000
+# The keys of a game whose TTL each question renews; answers:<i> get theirs when written.
+GAME_KEYS = (
+    "game",
+    "questions",
+    "players",
+    "nicknames",
+    "totals",
+    "reached",
+    "ranking",
+    "rankseq",
+    "conns",
+    "online",
+    "frameseq",
+)
 
 
 class Transition(IntEnum):
@@ -159,6 +184,7 @@ class GameStore:
                 self.redis.hset(game_key, "pin", pin)
                 return pin
             logger.info("game PIN %s is taken, drawing another for game %s", pin, game_id)
+        self.redis.delete(game_key, questions_key)
         raise ConflictError("no_free_pin", "no free game PIN was found: try again")
 
     def game_for_pin(self, pin: str) -> GameId:
@@ -198,6 +224,13 @@ class GameStore:
             args += [name, value]
         keys = self._keys(game_id, "game", "outbox", "outbox_lease")
         return Transition(int(self._transition(keys=keys, args=args)))
+
+    def touch(self, game_id: GameId) -> None:
+        """Renew the TTL of every key of the game, so that a game in play never expires."""
+        pipe = self.redis.pipeline(transaction=False)
+        for name in GAME_KEYS:
+            pipe.expire(self.key(game_id, name), self.game_ttl_s)
+        pipe.execute()
 
     def state_and_outbox(self, game_id: GameId) -> tuple[GameState, int]:
         """Read the game's state and the number of events waiting in its outbox, in one trip."""
@@ -318,6 +351,12 @@ class GameStore:
         self._disconnect(keys=keys, args=[connection_id, record.player_id])
         self.redis.delete(f"lq:conn:{connection_id}")
         return record
+
+    def drop_connection(self, game_id: GameId, connection_id: str, player_id: str) -> None:
+        """Remove a connection found gone, even when its own record has already expired."""
+        keys = self._keys(game_id, "conns", "online")
+        self._disconnect(keys=keys, args=[connection_id, player_id])
+        self.redis.delete(f"lq:conn:{connection_id}")
 
     def connections(self, game_id: GameId) -> dict[ConnectionId, str]:
         raw = cast(dict[str, str], self.redis.hgetall(self.key(game_id, "conns")))

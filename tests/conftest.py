@@ -26,7 +26,6 @@ from livequiz.config import Settings, get_settings  # noqa: E402
 from livequiz.events import queue_names  # noqa: E402
 from livequiz.fanout import Fanout  # noqa: E402
 from livequiz.local.runtime import LocalRuntime, RuntimeConfig  # noqa: E402
-from livequiz.services import game_store  # noqa: E402
 
 # Multiplies every wait in the tests; raise it on a slow machine instead of editing sleeps.
 TIMEOUT_FACTOR = float(os.environ.get("LIVEQUIZ_TEST_TIMEOUT_FACTOR", "1"))
@@ -67,6 +66,6 @@ def runtime() -> Iterator[LocalRuntime]:
 def fanout(runtime: LocalRuntime, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Fanout:
     """The broadcast function's fan-out, pointed at ``runtime``'s @connections API."""
     local = settings.model_copy(update={"management_url": runtime.management_url})
-    built = Fanout(local, game_store())
+    built = Fanout(local)
     monkeypatch.setattr(broadcast_function, "_fanout", lambda: built)
     return built

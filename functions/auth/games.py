@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from functions.auth.deps import CurrentUser, EngineDep, GameStoreDep, OptionalUser, SettingsDep
 from livequiz import catalog, lobby, results, tokens
+from livequiz.errors import ForbiddenError
 from livequiz.ids import PIN_DIGITS
 from livequiz.quizzes import MAX_QUESTIONS, MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S
 from livequiz.tokens import Claims, TokenKind
@@ -80,6 +81,11 @@ def create_game(
 ) -> CreateGameResponse:
     """Open a lobby for a quiz; players join it with the returned PIN."""
     quiz = catalog.load_quiz(engine, request.quiz_id)
+    # A game sends every correct answer to its clients, so only the owner may host a quiz.
+    if quiz.summary.owner_id != user_id:
+        raise ForbiddenError(
+            "not_quiz_owner", f"quiz {request.quiz_id} belongs to another user: host your own quiz"
+        )
     game = lobby.create_game(
         engine, store, quiz, user_id, request.question_count, request.seconds_per_question
     )

@@ -14,8 +14,9 @@ from pydantic import BaseModel
 from functions.logs import function_logger
 from livequiz import broadcast
 from livequiz.config import get_settings
-from livequiz.events import decode_rmq_messages, publisher
+from livequiz.events import decode_rmq_messages, now_ms, publisher
 from livequiz.fanout import Fanout, describe
+from livequiz.ids import ConnectionId, GameId
 from livequiz.payloads import (
     GameEnded,
     QuestionClosed,
@@ -23,7 +24,7 @@ from livequiz.payloads import (
     ScoresChanged,
     validated,
 )
-from livequiz.services import game_store
+from livequiz.services import game_store, play
 
 logger = function_logger("broadcast")
 
@@ -38,7 +39,7 @@ FRAME_PAYLOADS: dict[str, type[BaseModel]] = {
 
 @lru_cache(maxsize=1)
 def _fanout() -> Fanout:
-    return Fanout(get_settings(), game_store())
+    return Fanout(get_settings())
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -50,10 +51,38 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store = game_store()
     games = broadcast.group_by_game(events)
     frames_by_connection = {}
+    game_of: dict[ConnectionId, GameId] = {}
     for game_id, game_events in games.items():
         planned = broadcast.plan(game_events, broadcast.current_state(store, game_id))
-        frames_by_connection.update(broadcast.render(store, game_id, planned))
+        rendered = broadcast.render(store, game_id, planned)
+        frames_by_connection.update(rendered)
+        game_of.update(dict.fromkeys(rendered, game_id))
     report = _fanout().send(frames_by_connection)
+    if report.gone:
+        remove_gone(report.gone, game_of)
     summary = describe(report)
     logger.info("batch broadcast", extra={"events": len(events), "games": list(games), **summary})
     return {"processed": len(messages), **summary}
+
+
+def remove_gone(gone: list[ConnectionId], game_of: dict[ConnectionId, GameId]) -> None:
+    """Remove connections that API Gateway reported gone, as their $disconnect would.
+
+    Their own records may have expired already, so they are removed by game. A player who was
+    the last one missing an answer has then left, which can close the question.
+    """
+    store = game_store()
+    affected = {game_of[connection_id] for connection_id in gone}
+    for game_id in affected:
+        viewers = store.connections(game_id)
+        for connection_id in gone:
+            if game_of[connection_id] == game_id and connection_id in viewers:
+                store.drop_connection(game_id, connection_id, viewers[connection_id])
+        logger.info(
+            "removed gone connections",
+            extra={
+                "game_id": game_id,
+                "connection_ids": [c for c in gone if game_of[c] == game_id],
+            },
+        )
+        play().close_if_everyone_answered(game_id, now_ms())

@@ -21,7 +21,7 @@ redis.call('HSET', KEYS[4], ARGV[1], 0)
 local seq = redis.call('INCR', KEYS[7])
 redis.call('HSET', KEYS[5], ARGV[1], seq)
 redis.call('ZADD', KEYS[6], string.format('%.0f', span - 1 - seq), ARGV[1])
-for i = 2, 7 do
+for i = 1, 7 do
   redis.call('EXPIRE', KEYS[i], ttl)
 end
 return 'joined'

@@ -308,3 +308,14 @@ def test_concurrent_joins_one_nickname(
     query = sa.select(sa.func.count()).where(players.game_id == game["game_id"])
     with engine.connect() as connection:
         assert connection.execute(query).scalar_one() == 1
+
+
+def test_create_game_of_others_quiz_forbidden(
+    client: TestClient, register: Callable[..., dict[str, Any]], make_quiz: Callable[..., Any]
+) -> None:
+    owner = register()
+    other = register()
+    quiz = make_quiz(owner["headers"])
+    response = client.post("/games", json={"quiz_id": quiz["id"]}, headers=other["headers"])
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "not_quiz_owner"

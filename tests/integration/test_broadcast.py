@@ -7,6 +7,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from functions.broadcast import handler as broadcast_function
+from livequiz import rules
 from livequiz.config import Settings
 from livequiz.events import Event, now_ms
 from livequiz.frames import FrameOrder
@@ -143,3 +144,32 @@ def test_markup_nickname_is_sent_as_text(settings: Settings) -> None:
     assert json.loads(payload)["top"][0]["nickname"] == nickname
     # JSON carries the text as it is: no HTML escaping, which would double-escape in a client.
     assert nickname.encode() in payload
+
+
+def test_gone_last_unanswered_player_closes_question(runtime, fanout, settings: Settings) -> None:
+    game = GameFixture(settings, [question()])
+    for nickname in ("Ada", "Cy"):
+        game.add_player(nickname)
+    game.open_first_question()
+    # Cy's record in Redis has expired and the gateway no longer knows the connection.
+    stale = ConnectionId("GoneConnId00=")
+    game.store.connect(ConnectionRecord(stale, game.game_id, Role.PLAYER, game.players["Cy"]))
+    game.store.redis.delete(f"lq:conn:{stale}")
+
+    async def scenario() -> dict[str, Any]:
+        [client] = await open_clients(runtime, [game.player_token("Ada")])
+        state = game.store.state(game.game_id)
+        scored = rules.score_answer(state, 0, 1, state.opened_at_ms + 1000)
+        game.store.record_answer(
+            game.game_id, game.players["Ada"], state, scored, state.opened_at_ms + 1000, ("", "")
+        )
+        result = broadcast_function.handler(scores_event(settings, game, 1), context("broadcast"))
+        await client.close()
+        return result
+
+    result = asyncio.run(scenario())
+    assert result["gone"] == 1
+    assert stale not in game.store.connections(game.game_id)
+    online = game.store.redis.hkeys(game.store.key(game.game_id, "online"))
+    assert game.players["Cy"] not in online
+    assert game.store.state(game.game_id).phase == "question_closed"
