@@ -16,9 +16,10 @@ is not acknowledged and RabbitMQ delivers it again.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -193,8 +194,66 @@ def _game_ended(connection: Connection, game_id: str, ended: GameEnded) -> None:
         )
 
 
-def apply(connection: Connection, work: Work) -> None:
-    """Write one event and its effects inside the caller's transaction."""
+# Returns every answer Redis holds for a game: (question, player id, stored answer).
+StoredAnswers = Callable[[str], list[tuple[int, str, dict[str, Any]]]]
+
+
+def _reconcile_answers(connection: Connection, game_id: str, stored: StoredAnswers) -> None:
+    """Insert the answers of the game that MySQL lacks, and recount each player's correct ones.
+
+    An answer whose event never arrived, because its publish failed and the player did not
+    send it again, is still in Redis at the end of the game.
+    """
+    rows = [
+        {
+            "game_id": game_id,
+            "question_index": question,
+            "player_id": player_id,
+            "choice": answer["choice"],
+            "correct": answer["correct"],
+            "points": answer["points"],
+            "elapsed_ms": answer["elapsed_ms"],
+            "answered_at": timestamp(answer["at_ms"]),
+        }
+        for question, player_id, answer in stored(game_id)
+    ]
+    if not rows:
+        return
+    answers = db.answers.c
+    statement = insert(db.answers).on_duplicate_key_update(game_id=answers.game_id)
+    before = connection.execute(
+        sa.select(sa.func.count()).select_from(db.answers).where(answers.game_id == game_id)
+    ).scalar_one()
+    connection.execute(statement, rows)
+    if len(rows) > before:
+        logger.warning(
+            "game %s ended with %d answers in Redis and %d in MySQL: the missing ones are added",
+            game_id,
+            len(rows),
+            before,
+        )
+    players = db.game_players.c
+    correct_answers = (
+        sa.select(sa.func.count())
+        .where(
+            answers.game_id == players.game_id,
+            answers.player_id == players.player_id,
+            answers.correct.is_(True),
+        )
+        .scalar_subquery()
+    )
+    connection.execute(
+        sa.update(db.game_players)
+        .where(players.game_id == game_id)
+        .values(correct_count=correct_answers)
+    )
+
+
+def apply(connection: Connection, work: Work, stored: StoredAnswers | None = None) -> None:
+    """Write one event and its effects inside the caller's transaction.
+
+    With ``stored``, the end of a game also adds any answer that MySQL lacks.
+    """
     game_id = work.message.event.game_id
     _record_event(connection, work.message)
     payload = work.payload
@@ -203,6 +262,8 @@ def apply(connection: Connection, work: Work) -> None:
     elif isinstance(payload, AnswerAccepted):
         _answer_accepted(connection, game_id, payload)
     elif isinstance(payload, GameEnded):
+        if stored is not None:
+            _reconcile_answers(connection, game_id, stored)
         _game_ended(connection, game_id, payload)
 
 
@@ -213,7 +274,12 @@ def prepare(messages: Iterable[ReceivedMessage], dead_letter: DeadLetter) -> lis
     ]
 
 
-def persist_batch(engine: Engine, messages: list[ReceivedMessage], dead_letter: DeadLetter) -> int:
+def persist_batch(
+    engine: Engine,
+    messages: list[ReceivedMessage],
+    dead_letter: DeadLetter,
+    stored: StoredAnswers | None = None,
+) -> int:
     """Write a batch of events to MySQL and return how many were written or ignored as unknown.
 
     Raises ``sqlalchemy.exc.DBAPIError`` for a database failure that is not a data error.
@@ -223,7 +289,7 @@ def persist_batch(engine: Engine, messages: list[ReceivedMessage], dead_letter: 
     try:
         with engine.begin() as connection:
             for item in work:
-                apply(connection, item)
+                apply(connection, item, stored)
         return len(work) + ignored
     except sa.exc.DBAPIError as error:
         if not is_data_error(error):
@@ -233,16 +299,18 @@ def persist_batch(engine: Engine, messages: list[ReceivedMessage], dead_letter: 
             len(work),
             error.orig,
         )
-    return _persist_one_by_one(engine, work, dead_letter) + ignored
+    return _persist_one_by_one(engine, work, dead_letter, stored) + ignored
 
 
-def _persist_one_by_one(engine: Engine, work: list[Work], dead_letter: DeadLetter) -> int:
+def _persist_one_by_one(
+    engine: Engine, work: list[Work], dead_letter: DeadLetter, stored: StoredAnswers | None
+) -> int:
     written = 0
     for item in work:
         event = item.message.event
         try:
             with engine.begin() as connection:
-                apply(connection, item)
+                apply(connection, item, stored)
             written += 1
         except sa.exc.DBAPIError as error:
             if not is_data_error(error):

@@ -449,6 +449,18 @@ class GameStore:
         raw = self.redis.hget(self.key(game_id, f"answers:{question}"), player_id)
         return None if raw is None else cast(dict[str, Any], json.loads(cast(str, raw)))
 
+    def all_answers(self, game_id: GameId) -> list[tuple[int, PlayerId, dict[str, Any]]]:
+        """Read every stored answer of the game in one round trip: (question, player, answer)."""
+        count = int(self.game_info(game_id)["question_count"])
+        pipe = self.redis.pipeline(transaction=False)
+        for question in range(count):
+            pipe.hgetall(self.key(game_id, f"answers:{question}"))
+        stored: list[tuple[int, PlayerId, dict[str, Any]]] = []
+        for question, answers in enumerate(pipe.execute()):
+            for player, raw in answers.items():
+                stored.append((question, PlayerId(player), json.loads(raw)))
+        return stored
+
     def answers(self, game_id: GameId, question: int) -> dict[PlayerId, dict[str, Any]]:
         raw = cast(dict[str, str], self.redis.hgetall(self.key(game_id, f"answers:{question}")))
         return {PlayerId(player): json.loads(value) for player, value in raw.items()}

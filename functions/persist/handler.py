@@ -12,7 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.logs import function_logger
 from livequiz import db, history
 from livequiz.config import get_settings
+from livequiz.errors import NotFoundError
 from livequiz.events import decode_rmq_messages, publisher
+from livequiz.ids import GameId
+from livequiz.services import game_store
 
 logger = function_logger("persist")
 
@@ -24,7 +27,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     games = sorted({message.event.game_id for message in messages})
     logger.info("persisting batch", extra={"events": len(messages), "games": games})
     processed = history.persist_batch(
-        db.engine(settings.mysql_url), messages, publisher(settings).dead_letter
+        db.engine(settings.mysql_url), messages, publisher(settings).dead_letter, stored_answers
     )
     logger.info("batch persisted", extra={"events": len(messages), "processed": processed})
     return {"processed": processed}
+
+
+def stored_answers(game_id: str) -> list[tuple[int, str, dict[str, Any]]]:
+    """Read a game's answers from Redis, or none if the game has expired there."""
+    try:
+        return [
+            (question, player_id, answer)
+            for question, player_id, answer in game_store().all_answers(GameId(game_id))
+        ]
+    except NotFoundError:
+        logger.warning("game %s has expired from Redis, so its answers are not reconciled", game_id)
+        return []
