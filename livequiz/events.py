@@ -181,8 +181,8 @@ class Publisher:
         return channel
 
     def __del__(self) -> None:
-        # A thread's publisher goes when the thread ends, as in a test's worker thread; close
-        # its connection then rather than leave the socket to the garbage collector.
+        # A thread's publisher goes when the thread ends, as in a test's worker thread. Its
+        # connection is closed then, rather than left to the garbage collector.
         self.close()
 
     def close(self) -> None:

@@ -1,8 +1,8 @@
 """Frames sent to WebSocket clients, as JSON text.
 
 Every frame has a ``type``. Frames pushed by the broadcast function also carry ``seq``, a
-number that grows by one per frame of a game, so a client keeps the highest ``seq`` it has
-seen and drops any frame with a lower one that arrives late. Replies to a client's own
+number that grows by one per frame of a game. A client keeps the highest ``seq`` it has seen
+and drops any frame with a lower one that arrives late. Replies to a client's own
 message (``answer_result``, ``ok``, ``error``) come back on the route response and carry no
 ``seq``.
 

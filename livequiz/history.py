@@ -142,6 +142,13 @@ def _answer_accepted(connection: Connection, game_id: str, answer: AnswerAccepte
         .where(this_player, moves_forward)
         .values(total_score=answer.total, reached_seq=answer.reached_seq)
     )
+    _recount_correct(connection, this_player)
+
+
+def _recount_correct(connection: Connection, which_players: sa.ColumnElement[bool]) -> None:
+    """Set ``correct_count`` of the chosen players from their rows in ``answers``."""
+    players = db.game_players.c
+    answers = db.answers.c
     correct_answers = (
         sa.select(sa.func.count())
         .where(
@@ -152,7 +159,7 @@ def _answer_accepted(connection: Connection, game_id: str, answer: AnswerAccepte
         .scalar_subquery()
     )
     connection.execute(
-        sa.update(db.game_players).where(this_player).values(correct_count=correct_answers)
+        sa.update(db.game_players).where(which_players).values(correct_count=correct_answers)
     )
 
 
@@ -232,21 +239,7 @@ def _reconcile_answers(connection: Connection, game_id: str, stored: StoredAnswe
             len(rows),
             before,
         )
-    players = db.game_players.c
-    correct_answers = (
-        sa.select(sa.func.count())
-        .where(
-            answers.game_id == players.game_id,
-            answers.player_id == players.player_id,
-            answers.correct.is_(True),
-        )
-        .scalar_subquery()
-    )
-    connection.execute(
-        sa.update(db.game_players)
-        .where(players.game_id == game_id)
-        .values(correct_count=correct_answers)
-    )
+    _recount_correct(connection, db.game_players.c.game_id == game_id)
 
 
 def apply(connection: Connection, work: Work, stored: StoredAnswers | None = None) -> None:

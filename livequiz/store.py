@@ -41,7 +41,7 @@ from livequiz.rules import RANK_SEQ_SPAN, GamePhase, GameState, ScoredAnswer
 logger = logging.getLogger(__name__)
 
 HOST = "host"
-# The keys of a game whose TTL each question renews; answers:<i> get theirs when written.
+# The keys of a game whose TTL each question renews. Each answers:<i> gets its TTL when written.
 GAME_KEYS = (
     "game",
     "questions",
@@ -64,22 +64,6 @@ PIN_ATTEMPTS = 20
 class Role(StrEnum):
     PLAYER = "player"
     HOST = "host"
-
-
-# The keys of a game whose TTL each question renews; answers:<i> get theirs when written.
-GAME_KEYS = (
-    "game",
-    "questions",
-    "players",
-    "nicknames",
-    "totals",
-    "reached",
-    "ranking",
-    "rankseq",
-    "conns",
-    "online",
-    "frameseq",
-)
 
 
 class Transition(IntEnum):
@@ -386,7 +370,7 @@ class GameStore:
         close_entry: tuple[str, str],
         lease_token: str = "",
     ) -> AnswerOutcome:
-        """Record the answer atomically; ``close_entry`` is the outbox entry of the question's
+        """Record the answer atomically. ``close_entry`` is the outbox entry of the question's
         close, split around its answered count, which the script fills in if it closes."""
         keys = self._keys(
             game_id,

@@ -151,7 +151,7 @@ def test_gone_last_unanswered_player_closes_question(runtime, fanout, settings: 
     for nickname in ("Ada", "Cy"):
         game.add_player(nickname)
     game.open_first_question()
-    # Cy's record in Redis has expired and the gateway no longer knows the connection.
+    # Cy's record in Redis has expired and the gateway has no such connection any more.
     stale = ConnectionId("GoneConnId00=")
     game.store.connect(ConnectionRecord(stale, game.game_id, Role.PLAYER, game.players["Cy"]))
     game.store.redis.delete(f"lq:conn:{stale}")

@@ -7,16 +7,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pika
 import pytest
 import sqlalchemy as sa
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 from sqlalchemy.engine import Engine
 
+from functions.persist import handler as persist_function
 from livequiz import db, events
 from livequiz.config import Settings
 from livequiz.ids import new_game_id, new_player_id
+from livequiz.local.routes import LambdaContext
 from tests.scratch_db import scratch_database
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -155,3 +158,18 @@ def dead_letters(persist_settings: Settings) -> Iterator[Callable[[], list[tuple
     connection.close()
     drain_dead_letters(persist_settings)
     yield lambda: drain_dead_letters(persist_settings)
+
+
+@pytest.fixture
+def run(
+    persist_settings: Settings, monkeypatch: pytest.MonkeyPatch, own_publisher: None
+) -> Callable[[list[Any]], dict[str, int]]:
+    """Invoke the Lambda handler with an aws:rmq event carrying ``bodies``."""
+    monkeypatch.setattr(persist_function, "get_settings", lambda: persist_settings)
+
+    def invoke(bodies: list[Any]) -> dict[str, int]:
+        event = rmq_event(persist_settings, bodies)
+        context = cast(PowertoolsContext, LambdaContext("persist", 30.0, "us-east-1"))
+        return persist_function.handler(event, context)
+
+    return invoke

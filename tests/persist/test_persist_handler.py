@@ -1,35 +1,17 @@
 import json
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 from sqlalchemy.engine import Engine
 
-from functions.persist import handler as persist_function
 from livequiz import db, history
 from livequiz.config import Settings
 from livequiz.events import Event, ReceivedMessage
-from livequiz.local.routes import LambdaContext
-from tests.persist.conftest import SeededGame, rmq_event
+from tests.persist.conftest import SeededGame
 
 DeadLetters = Callable[[], list[tuple[bytes, dict[str, Any]]]]
-
-
-@pytest.fixture
-def run(
-    persist_settings: Settings, monkeypatch: pytest.MonkeyPatch, own_publisher: None
-) -> Callable[[list[Any]], dict[str, int]]:
-    """Invoke the Lambda handler with an aws:rmq event carrying ``bodies``."""
-    monkeypatch.setattr(persist_function, "get_settings", lambda: persist_settings)
-
-    def invoke(bodies: list[Any]) -> dict[str, int]:
-        event = rmq_event(persist_settings, bodies)
-        context = cast(PowertoolsContext, LambdaContext("persist", 30.0, "us-east-1"))
-        return persist_function.handler(event, context)
-
-    return invoke
 
 
 def snapshot(engine: Engine, game_id: str) -> dict[str, list[tuple[Any, ...]]]:

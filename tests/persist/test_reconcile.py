@@ -2,20 +2,16 @@
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 from sqlalchemy.engine import Engine
 
-from functions.persist import handler as persist_function
 from livequiz import db
-from livequiz.config import Settings
 from livequiz.ids import GameId, UserId
-from livequiz.local.routes import LambdaContext
 from livequiz.services import game_store
-from tests.persist.conftest import SeededGame, rmq_event
+from tests.persist.conftest import SeededGame
 
 
 @pytest.fixture
@@ -35,20 +31,6 @@ def live_game(seeded_game: SeededGame) -> Iterator[SeededGame]:
         store.redis.hset(store.key(game_id, f"answers:{index}"), player, json.dumps(stored))
     yield seeded_game
     store.redis.delete(*store.redis.keys(store.key(game_id, "*")))
-
-
-@pytest.fixture
-def run(
-    persist_settings: Settings, monkeypatch: pytest.MonkeyPatch, own_publisher: None
-) -> Callable[[list[Any]], dict[str, int]]:
-    monkeypatch.setattr(persist_function, "get_settings", lambda: persist_settings)
-
-    def invoke(bodies: list[Any]) -> dict[str, int]:
-        event = rmq_event(persist_settings, bodies)
-        context = cast(PowertoolsContext, LambdaContext("persist", 30.0, "us-east-1"))
-        return persist_function.handler(event, context)
-
-    return invoke
 
 
 def test_game_end_adds_missing_answers(

@@ -39,9 +39,10 @@ from tests.persist.conftest import (  # noqa: F401
     engine,
     own_publisher,
     persist_settings,
+    run,
     seeded_game,
 )
-from tests.persist.test_persist_handler import player_row, run, snapshot  # noqa: F401
+from tests.persist.test_persist_handler import player_row, snapshot
 from tests.robustness.test_answer_races import messages_of, race
 from tests.support import GameFixture, context, drain, rmq_event
 

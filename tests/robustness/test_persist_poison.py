@@ -22,9 +22,10 @@ from tests.persist.conftest import (  # noqa: F401
     engine,
     own_publisher,
     persist_settings,
+    run,
     seeded_game,
 )
-from tests.persist.test_persist_handler import player_row, run, snapshot  # noqa: F401
+from tests.persist.test_persist_handler import player_row, snapshot
 
 DeadLetters = Callable[[], list[tuple[bytes, dict[str, Any]]]]
 
