@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -9,7 +10,8 @@ from sqlalchemy.engine import Engine
 from livequiz import db
 from livequiz.errors import NotFoundError
 from livequiz.ids import QuizId, UserId
-from livequiz.quizzes import Question, Quiz
+from livequiz.questions import AnyQuestion, SingleChoice
+from livequiz.quizzes import Quiz, stored_question
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ class QuizSummary:
 class StoredQuiz:
     summary: QuizSummary
     description: str | None
-    questions: list[Question]
+    questions: list[AnyQuestion]
 
 
 def save_quiz(engine: Engine, owner_id: UserId, quiz: Quiz, source: str) -> QuizId:
@@ -36,9 +38,9 @@ def save_quiz(engine: Engine, owner_id: UserId, quiz: Quiz, source: str) -> Quiz
     rows = [
         {
             "position": position,
+            "kind": question.type,
+            "body": question.model_dump(mode="json", exclude_none=True),
             "text": question.text,
-            "choices": question.choices,
-            "correct": question.correct,
             "time_limit_s": question.time_limit,
             "category": question.category,
         }
@@ -112,16 +114,19 @@ def load_quiz(engine: Engine, quiz_id: int) -> StoredQuiz:
         if row is None:
             raise NotFoundError("unknown_quiz", f"quiz {quiz_id} does not exist")
         question_rows = connection.execute(question_query).all()
-    # Rows were validated when saved, so they are not checked again: a later, stricter rule
-    # must not make an existing quiz unreadable.
-    questions = [
-        Question.model_construct(
-            text=question.text,
-            choices=question.choices,
-            correct=question.correct,
-            time_limit=question.time_limit_s,
-            category=question.category,
-        )
-        for question in question_rows
-    ]
+    questions = [_question(row) for row in question_rows]
     return StoredQuiz(summary=_summary(row), description=row.description, questions=questions)
+
+
+def _question(row: sa.Row[Any]) -> AnyQuestion:
+    """Read a stored question. Rows were validated when saved, so they are not checked again:
+    a later, stricter rule must not make an existing quiz unreadable."""
+    if row.body is not None:
+        return stored_question(row.body)
+    return SingleChoice.model_construct(
+        text=row.text,
+        choices=row.choices,
+        correct=row.correct,
+        time_limit=row.time_limit_s,
+        category=row.category,
+    )

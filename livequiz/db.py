@@ -110,9 +110,12 @@ questions = sa.Table(
     ),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("text", sa.String(500), nullable=False),
-    sa.Column("choices", sa.JSON, nullable=False),
-    # Index into ``choices`` of the right answer.
-    sa.Column("correct", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="single"),
+    # The whole question in our JSON format; NULL in rows written before question types.
+    sa.Column("body", sa.JSON, nullable=True),
+    # Single choice rows written before ``body``: the choices and the index of the right one.
+    sa.Column("choices", sa.JSON, nullable=True),
+    sa.Column("correct", sa.Integer, nullable=True),
     sa.Column("time_limit_s", sa.Integer, nullable=False),
     sa.Column("category", sa.String(200), nullable=True),
     sa.UniqueConstraint("quiz_id", "position", name="uq_questions_quiz_position"),
@@ -144,6 +147,11 @@ games = sa.Table(
     sa.Column("created_at", _timestamp(), nullable=False, server_default=_now()),
     sa.Column("started_at", _timestamp(), nullable=True),
     sa.Column("ended_at", _timestamp(), nullable=True),
+    # The game's ``rules.GameOptions`` as JSON.
+    sa.Column("options", sa.JSON, nullable=True),
+    # The questions as played (``quizzes.redis_questions``), so editing the quiz later does
+    # not change the game's report.
+    sa.Column("questions", sa.JSON, nullable=True),
     **TABLE_OPTIONS,
 )
 
@@ -174,6 +182,7 @@ game_players = sa.Table(
     # Redis rank sequence number of the last score change: equal totals rank by the lower one.
     sa.Column("reached_seq", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("final_rank", sa.Integer, nullable=True),
+    sa.Column("kicked", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("game_id", "nickname_key", name="uq_game_players_nickname"),
     **TABLE_OPTIONS,
 )
@@ -184,9 +193,17 @@ answers = sa.Table(
     sa.Column("game_id", _id32(), primary_key=True),
     sa.Column("question_index", sa.Integer, primary_key=True),
     sa.Column("player_id", _id32(), primary_key=True),
-    sa.Column("choice", sa.Integer, nullable=False),
-    sa.Column("correct", sa.Boolean, nullable=False),
+    # The choice of a single choice, true/false or poll answer; NULL for other kinds.
+    sa.Column("choice", sa.Integer, nullable=True),
+    # ``questions.Grade.response``: the answer as graded, for every kind.
+    sa.Column("response", sa.JSON, nullable=True),
+    # NULL for a poll, which has no right answer.
+    sa.Column("correct", sa.Boolean, nullable=True),
+    # Points including the streak bonus, which is also kept apart.
     sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("bonus", sa.Integer, nullable=False, server_default="0"),
+    # The player's run of right answers after this one.
+    sa.Column("streak", sa.Integer, nullable=False, server_default="0"),
     sa.Column("elapsed_ms", sa.Integer, nullable=False),
     sa.Column("answered_at", _timestamp(), nullable=False),
     sa.ForeignKeyConstraint(

@@ -30,9 +30,17 @@ class GameStarted(BaseModel):
 class AnswerAccepted(BaseModel):
     player_id: str
     question: int = Field(ge=0)
-    choice: int
-    correct: StrictBool
+    # questions.Grade.response: the answer as graded, for every question type.
+    response: Any = None
+    # The choice of a single choice, true/false or poll answer.
+    choice: int | None = None
+    # None for a poll.
+    correct: StrictBool | None
+    # Including the streak bonus.
     points: int = Field(ge=0)
+    bonus: int = Field(default=0, ge=0)
+    # The player's run of right answers after this one.
+    streak: int = Field(default=0, ge=0)
     elapsed_ms: int = Field(ge=0)
     answered_at_ms: int = Milliseconds
     # The player's total and rank sequence number in Redis right after this answer, or later.
@@ -50,6 +58,11 @@ class FinalStanding(BaseModel):
 class GameEnded(BaseModel):
     ended_at_ms: int = Milliseconds
     players: list[FinalStanding]
+
+
+class PlayerKicked(BaseModel):
+    player_id: str
+    kicked_at_ms: int = Milliseconds
 
 
 class ScoresChanged(BaseModel):

@@ -16,61 +16,36 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
-    ValidationInfo,
-    field_validator,
 )
 
 from livequiz.errors import InvalidInputError
+from livequiz.questions import (
+    DEFAULT_TIME_LIMIT_S,
+    MAX_TIME_LIMIT_S,
+    MIN_TIME_LIMIT_S,
+    SOFT_HYPHEN,
+    AnyQuestion,
+    MultipleSelect,
+    Ordering,
+    Poll,
+    Question,
+    SingleChoice,
+    Slider,
+    TrueFalse,
+    TypeAnswer,
+    shown_order,
+)
 
 MAX_QUESTIONS = 500
-DEFAULT_TIME_LIMIT_S = 20
-MIN_TIME_LIMIT_S = 5
-MAX_TIME_LIMIT_S = 240
+__all__ = ["DEFAULT_TIME_LIMIT_S", "MAX_TIME_LIMIT_S", "MIN_TIME_LIMIT_S", "Question"]
 SAMPLE_QUIZ = Path(__file__).parent / "sample_quiz.json"
-
-ChoiceText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-TimeLimit = Annotated[int, Field(ge=MIN_TIME_LIMIT_S, le=MAX_TIME_LIMIT_S)]
-
-
-class Question(BaseModel):
-    """One multiple choice question; ``correct`` is the index of the right choice."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    text: str = Field(min_length=1, max_length=500)
-    choices: list[ChoiceText] = Field(min_length=2, max_length=6)
-    correct: int
-    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S
-    category: str | None = Field(default=None, max_length=200)
-
-    @field_validator("choices")
-    @classmethod
-    def check_unique(cls, choices: list[str]) -> list[str]:
-        seen: dict[str, int] = {}
-        for index, choice in enumerate(choices):
-            if choice in seen:
-                raise ValueError(f"choices {seen[choice]} and {index} are both {choice!r}")
-            seen[choice] = index
-        return choices
-
-    @field_validator("correct")
-    @classmethod
-    def check_correct(cls, correct: int, info: ValidationInfo) -> int:
-        choices = info.data.get("choices")
-        # Invalid choices are reported by their own validator, so skip the range check then.
-        if choices is not None and not 0 <= correct < len(choices):
-            raise ValueError(
-                f"correct is {correct}: expected a choice index from 0 to {len(choices) - 1}"
-            )
-        return correct
 
 
 class Quiz(BaseModel):
@@ -104,6 +79,24 @@ def describe_errors(error: ValidationError, prefix: Sequence[int | str] = ()) ->
     return "; ".join(messages)
 
 
+QUESTION_TYPES: dict[str, type[AnyQuestion]] = {
+    "single": SingleChoice,
+    "true_false": TrueFalse,
+    "multiple": MultipleSelect,
+    "type_answer": TypeAnswer,
+    "slider": Slider,
+    "ordering": Ordering,
+    "poll": Poll,
+}
+
+
+def stored_question(body: dict[str, Any]) -> AnyQuestion:
+    """Build a question from its stored JSON without validating it again."""
+    model = QUESTION_TYPES[str(body.get("type", "single"))]
+    fields = {name: value for name, value in body.items() if name in model.model_fields}
+    return model.model_construct(**fields)
+
+
 def parse_quiz(data: Any) -> Quiz:
     """Validate a quiz in our format; raise ``InvalidInputError`` naming each invalid field."""
     try:
@@ -127,7 +120,6 @@ OPENTDB_CODES = {
     4: "token empty",
     5: "rate limit",
 }
-SOFT_HYPHEN = "\u00ad"
 WHITESPACE = re.compile(r"\s+")
 
 
@@ -164,7 +156,9 @@ def choice_position(question_text: str, choice_count: int) -> int:
     return int.from_bytes(digest[:8], "big") % choice_count
 
 
-def _choices(result: OpenTdbResult, text: str) -> tuple[list[str], int]:
+def _opentdb_question(
+    result: OpenTdbResult, text: str, time_limit: int, category: str | None
+) -> AnyQuestion:
     correct = decode_opentdb_text(result.correct_answer)
     incorrect = [decode_opentdb_text(answer) for answer in result.incorrect_answers]
     if result.type == "boolean":
@@ -175,14 +169,26 @@ def _choices(result: OpenTdbResult, text: str) -> tuple[list[str], int]:
                 f"a boolean question needs True and False as answers, got "
                 f"{correct!r} and {incorrect!r}"
             )
-        return ["True", "False"], 0 if correct == "True" else 1
+        return TrueFalse(
+            type="true_false",
+            text=text,
+            correct=correct == "True",
+            time_limit=time_limit,
+            category=category,
+        )
     position = choice_position(text, len(incorrect) + 1)
-    return [*incorrect[:position], correct, *incorrect[position:]], position
+    return SingleChoice(
+        text=text,
+        choices=[*incorrect[:position], correct, *incorrect[position:]],
+        correct=position,
+        time_limit=time_limit,
+        category=category,
+    )
 
 
 def _question_from_opentdb(
     index: int, entry: Any, time_limit: int, with_category: bool
-) -> Question:
+) -> AnyQuestion:
     try:
         result = OpenTdbResult.model_validate(entry)
     except ValidationError as error:
@@ -190,23 +196,15 @@ def _question_from_opentdb(
             "invalid_quiz", describe_errors(error, ("results", index))
         ) from error
     text = decode_opentdb_text(result.question)
-    try:
-        choices, correct = _choices(result, text)
-    except ValueError as error:
-        raise InvalidInputError("invalid_quiz", f"results[{index}]: {error}") from error
     category = decode_opentdb_text(result.category) if result.category and with_category else None
     try:
-        return Question(
-            text=text,
-            choices=choices,
-            correct=correct,
-            time_limit=time_limit,
-            category=category,
-        )
+        return _opentdb_question(result, text, time_limit, category)
     except ValidationError as error:
         raise InvalidInputError(
             "invalid_quiz", describe_errors(error, ("results", index))
         ) from error
+    except ValueError as error:
+        raise InvalidInputError("invalid_quiz", f"results[{index}]: {error}") from error
 
 
 def questions_from_opentdb(
@@ -214,7 +212,7 @@ def questions_from_opentdb(
     limit: int | None = None,
     time_limit: int = DEFAULT_TIME_LIMIT_S,
     with_category: bool = True,
-) -> list[Question]:
+) -> list[AnyQuestion]:
     """Convert an OpenTDB document to questions, only the first ``limit`` if given.
 
     Raises ``InvalidInputError`` naming the result index and field of the first invalid entry.
@@ -264,22 +262,21 @@ def quiz_from_opentdb(
 
 
 def redis_questions(
-    questions: Iterable[Question], seconds_per_question: int | None = None
+    questions: Iterable[AnyQuestion], seconds_per_question: int | None = None, seed: int = 0
 ) -> list[dict[str, Any]]:
     """Return the questions as ``GameStore.create_game`` stores them, in play order.
 
+    Each is the question in our format with ``limit_ms`` added, and for an ordering question
+    ``shown``, the order in which its items are shown, picked from ``seed`` and the position.
     ``seconds_per_question`` replaces every question's own time limit when given.
     """
     stored = []
-    for question in questions:
+    for position, question in enumerate(questions):
         seconds = seconds_per_question or question.time_limit
-        item: dict[str, Any] = {
-            "text": question.text,
-            "choices": list(question.choices),
-            "correct": question.correct,
-            "limit_ms": seconds * 1000,
-        }
-        if question.category:
-            item["category"] = question.category
+        item = question.model_dump(mode="json", exclude_none=True)
+        item["type"] = question.type
+        item["limit_ms"] = seconds * 1000
+        if isinstance(question, Ordering):
+            item["shown"] = shown_order(len(question.items), seed + position)
         stored.append(item)
     return stored
