@@ -1,4 +1,4 @@
-"""Quiz formats: our JSON format, the Open Trivia Database import, and questions for Redis.
+"""Our quiz format and the questions as the game store keeps them.
 
 Our format, validated by ``Quiz``::
 
@@ -6,17 +6,13 @@ Our format, validated by ``Quiz``::
      "questions": [{"text": "Capital of France?", "choices": ["Lyon", "Paris"],
                     "correct": 1, "time_limit": 20}]}
 
-An Open Trivia Database (opentdb.com) API response or dump, ``{"response_code": 0,
-"results": [...]}``, becomes a list of ``Question`` with ``questions_from_opentdb``.
+Other formats (Open Trivia Database, Kahoot, CSV, GIFT) are read in ``livequiz.formats``.
 """
 
-import hashlib
-import html
 import json
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -30,7 +26,6 @@ from livequiz.questions import (
     DEFAULT_TIME_LIMIT_S,
     MAX_TIME_LIMIT_S,
     MIN_TIME_LIMIT_S,
-    SOFT_HYPHEN,
     AnyQuestion,
     MultipleSelect,
     Ordering,
@@ -107,155 +102,6 @@ def parse_quiz(data: Any) -> Quiz:
 
 def load_sample_quiz() -> Quiz:
     return parse_quiz(json.loads(SAMPLE_QUIZ.read_text(encoding="utf-8")))
-
-
-# Open Trivia Database
-
-OPENTDB_SUCCESS = 0
-# The API's documented response codes other than success.
-OPENTDB_CODES = {
-    1: "no results",
-    2: "invalid parameter",
-    3: "token not found",
-    4: "token empty",
-    5: "rate limit",
-}
-WHITESPACE = re.compile(r"\s+")
-
-
-class OpenTdbResult(BaseModel):
-    """One entry of an OpenTDB ``results`` list, with its strings still HTML-encoded."""
-
-    type: Literal["multiple", "boolean"]
-    difficulty: str | None = None
-    category: str | None = None
-    question: str
-    correct_answer: str
-    incorrect_answers: list[str] = Field(min_length=1, max_length=5)
-
-
-class OpenTdbDocument(BaseModel):
-    response_code: int = OPENTDB_SUCCESS
-    results: list[Any]
-
-
-def decode_opentdb_text(raw: str) -> str:
-    """Decode HTML entities, remove soft hyphens and collapse stray whitespace."""
-    text = html.unescape(raw).replace(SOFT_HYPHEN, "")
-    return WHITESPACE.sub(" ", text).strip()
-
-
-def choice_position(question_text: str, choice_count: int) -> int:
-    """Pick where the right answer goes among ``choice_count`` choices.
-
-    OpenTDB always lists the right answer apart, so putting it first would give it away. A
-    hash of the question text spreads the position over every slot and keeps it the same for
-    every import of the same question.
-    """
-    digest = hashlib.sha256(question_text.encode()).digest()
-    return int.from_bytes(digest[:8], "big") % choice_count
-
-
-def _opentdb_question(
-    result: OpenTdbResult, text: str, time_limit: int, category: str | None
-) -> AnyQuestion:
-    correct = decode_opentdb_text(result.correct_answer)
-    incorrect = [decode_opentdb_text(answer) for answer in result.incorrect_answers]
-    if result.type == "boolean":
-        if correct not in ("True", "False") or incorrect != [
-            "False" if correct == "True" else "True"
-        ]:
-            raise ValueError(
-                f"a boolean question needs True and False as answers, got "
-                f"{correct!r} and {incorrect!r}"
-            )
-        return TrueFalse(
-            type="true_false",
-            text=text,
-            correct=correct == "True",
-            time_limit=time_limit,
-            category=category,
-        )
-    position = choice_position(text, len(incorrect) + 1)
-    return SingleChoice(
-        text=text,
-        choices=[*incorrect[:position], correct, *incorrect[position:]],
-        correct=position,
-        time_limit=time_limit,
-        category=category,
-    )
-
-
-def _question_from_opentdb(
-    index: int, entry: Any, time_limit: int, with_category: bool
-) -> AnyQuestion:
-    try:
-        result = OpenTdbResult.model_validate(entry)
-    except ValidationError as error:
-        raise InvalidInputError(
-            "invalid_quiz", describe_errors(error, ("results", index))
-        ) from error
-    text = decode_opentdb_text(result.question)
-    category = decode_opentdb_text(result.category) if result.category and with_category else None
-    try:
-        return _opentdb_question(result, text, time_limit, category)
-    except ValidationError as error:
-        raise InvalidInputError(
-            "invalid_quiz", describe_errors(error, ("results", index))
-        ) from error
-    except ValueError as error:
-        raise InvalidInputError("invalid_quiz", f"results[{index}]: {error}") from error
-
-
-def questions_from_opentdb(
-    document: Any,
-    limit: int | None = None,
-    time_limit: int = DEFAULT_TIME_LIMIT_S,
-    with_category: bool = True,
-) -> list[AnyQuestion]:
-    """Convert an OpenTDB document to questions, only the first ``limit`` if given.
-
-    Raises ``InvalidInputError`` naming the result index and field of the first invalid entry.
-    """
-    try:
-        parsed = OpenTdbDocument.model_validate(document)
-    except ValidationError as error:
-        raise InvalidInputError("invalid_quiz", describe_errors(error)) from error
-    if parsed.response_code != OPENTDB_SUCCESS:
-        meaning = OPENTDB_CODES.get(parsed.response_code, "unknown code")
-        raise InvalidInputError(
-            "invalid_quiz",
-            f"the OpenTDB response has response_code {parsed.response_code} ({meaning}): "
-            "only a successful response (0) can be imported",
-        )
-    entries = parsed.results if limit is None else parsed.results[:limit]
-    if not entries:
-        raise InvalidInputError("invalid_quiz", "results: the OpenTDB document has no questions")
-    return [
-        _question_from_opentdb(index, entry, time_limit, with_category)
-        for index, entry in enumerate(entries)
-    ]
-
-
-def quiz_from_opentdb(
-    document: Any,
-    title: str,
-    description: str | None = None,
-    limit: int | None = None,
-    time_limit: int = DEFAULT_TIME_LIMIT_S,
-) -> Quiz:
-    """Build a quiz titled ``title`` from an OpenTDB document, only its first ``limit`` entries."""
-    questions = questions_from_opentdb(document, limit, time_limit)
-    if len(questions) > MAX_QUESTIONS:
-        raise InvalidInputError(
-            "too_many_questions",
-            f"the document has {len(questions)} questions but a quiz contains at most "
-            f"{MAX_QUESTIONS}: pass limit={MAX_QUESTIONS} or less",
-        )
-    try:
-        return Quiz(title=title, description=description, questions=questions)
-    except ValidationError as error:
-        raise InvalidInputError("invalid_quiz", describe_errors(error)) from error
 
 
 # Questions as the game store keeps them

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from functions.auth.deps import CurrentUser, EngineDep, OptionalUser
 from livequiz import catalog, quizzes
 from livequiz.catalog import QuizSummary, StoredQuiz
+from livequiz.formats import opentdb
 from livequiz.ids import UserId
 
 router = APIRouter(prefix="/quizzes", tags=["quizzes"])
@@ -102,7 +103,7 @@ def import_opentdb(
     ] = quizzes.DEFAULT_TIME_LIMIT_S,
 ) -> dict[str, Any]:
     """Import the first ``limit`` questions of an OpenTDB document as a new quiz."""
-    quiz = quizzes.quiz_from_opentdb(document, title.strip(), limit=limit, time_limit=time_limit)
+    quiz = opentdb.quiz_from_opentdb(document, title.strip(), limit=limit, time_limit=time_limit)
     return _saved(engine, user_id, quiz, "opentdb")
 
 

@@ -31,6 +31,7 @@ from livequiz.demo.display import GameView, podium
 from livequiz.demo.players import Host, SimulatedPlayer, Tally
 from livequiz.demo.stack import LocalStack
 from livequiz.errors import InvalidInputError
+from livequiz.formats import opentdb
 from livequiz.ids import GameId
 from livequiz.store import GameStore, connect_redis
 
@@ -114,7 +115,7 @@ def load_quiz(path: Path | None, limit: int | None) -> tuple[str, dict[str, Any]
     kind = "opentdb" if isinstance(document, dict) and "results" in document else "json"
     try:
         if kind == "opentdb":
-            quizzes.questions_from_opentdb(document, limit=limit)
+            opentdb.questions_from_opentdb(document, limit=limit)
         else:
             quizzes.parse_quiz(document)
     except InvalidInputError as error:

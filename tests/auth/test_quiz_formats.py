@@ -9,6 +9,7 @@ import pytest
 
 from livequiz import quizzes
 from livequiz.errors import InvalidInputError
+from livequiz.formats import opentdb as opentdb_format
 
 OPENTDB_FILE = Path(__file__).resolve().parents[2].parent / "shared/data/opentdb/opentdb-5250.json"
 ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
@@ -26,8 +27,6 @@ def invalid_message(data: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def opentdb() -> dict[str, Any]:
-    if not OPENTDB_FILE.exists():
-        pytest.skip(f"{OPENTDB_FILE} is missing: it comes with the shared data beside the repo")
     document: dict[str, Any] = json.loads(OPENTDB_FILE.read_text(encoding="utf-8"))
     return document
 
@@ -75,7 +74,7 @@ def test_quiz_question_count_bounds() -> None:
 
 
 def test_opentdb_imports_every_question(opentdb: dict[str, Any]) -> None:
-    imported = quizzes.questions_from_opentdb(opentdb)
+    imported = opentdb_format.questions_from_opentdb(opentdb)
     assert len(imported) == 5250
     for question in imported:
         texts = [question.text, *question.choices, question.category or ""]
@@ -89,26 +88,26 @@ def test_opentdb_imports_every_question(opentdb: dict[str, Any]) -> None:
 def test_opentdb_decodes_entities(opentdb: dict[str, Any]) -> None:
     raw = opentdb["results"][1]
     assert "&quot;Rio&quot;" in raw["question"]
-    imported = quizzes.questions_from_opentdb(opentdb, limit=2)
+    imported = opentdb_format.questions_from_opentdb(opentdb, limit=2)
     assert imported[1].text == html.unescape(raw["question"])
     assert '"Rio"' in imported[1].text
-    categories = {question.category for question in quizzes.questions_from_opentdb(opentdb)}
+    categories = {question.category for question in opentdb_format.questions_from_opentdb(opentdb)}
     assert "Science & Nature" in categories
     assert "Entertainment: Cartoon & Animations" in categories
 
 
 def test_opentdb_removes_soft_hyphens(opentdb: dict[str, Any]) -> None:
     index = next(i for i, r in enumerate(opentdb["results"]) if "&shy;" in r["question"])
-    imported = quizzes.questions_from_opentdb(opentdb, limit=index + 1)[index]
+    imported = opentdb_format.questions_from_opentdb(opentdb, limit=index + 1)[index]
     assert "Llanfairpwllgwyngyll" in imported.text
     assert "\u00ad" not in imported.text
 
 
 def test_opentdb_places_correct_answer(opentdb: dict[str, Any]) -> None:
-    imported = quizzes.questions_from_opentdb(opentdb)
+    imported = opentdb_format.questions_from_opentdb(opentdb)
     positions: Counter[int] = Counter()
     for raw, question in zip(opentdb["results"], imported, strict=True):
-        correct = quizzes.decode_opentdb_text(raw["correct_answer"])
+        correct = opentdb_format.decode_opentdb_text(raw["correct_answer"])
         assert question.choices[question.correct] == correct
         if raw["type"] == "boolean":
             assert question.choices == ["True", "False"]
@@ -120,8 +119,8 @@ def test_opentdb_places_correct_answer(opentdb: dict[str, Any]) -> None:
 
 
 def test_opentdb_import_deterministic(opentdb: dict[str, Any]) -> None:
-    first = quizzes.questions_from_opentdb(opentdb, limit=300)
-    second = quizzes.questions_from_opentdb(opentdb, limit=300)
+    first = opentdb_format.questions_from_opentdb(opentdb, limit=300)
+    second = opentdb_format.questions_from_opentdb(opentdb, limit=300)
     assert [q.correct for q in first] == [q.correct for q in second]
 
 
@@ -147,13 +146,13 @@ def test_opentdb_errors_name_result() -> None:
     }
     for expected, bad in cases.items():
         with pytest.raises(InvalidInputError) as raised:
-            quizzes.questions_from_opentdb({"response_code": 0, "results": [good, bad]})
+            opentdb_format.questions_from_opentdb({"response_code": 0, "results": [good, bad]})
         assert raised.value.message.startswith(expected), raised.value.message
 
 
 def test_opentdb_failed_response_rejected() -> None:
     with pytest.raises(InvalidInputError) as raised:
-        quizzes.questions_from_opentdb({"response_code": 5, "results": []})
+        opentdb_format.questions_from_opentdb({"response_code": 5, "results": []})
     assert "response_code 5 (rate limit)" in raised.value.message
 
 
