@@ -426,3 +426,78 @@ def correct_answer(question: AnyQuestion) -> Any:
     if isinstance(question, Ordering):
         return list(range(len(question.items)))
     return None
+
+
+SLIDER_BUCKETS = 10
+
+
+def distribution(question: AnyQuestion, responses: Sequence[Any]) -> dict[str, Any]:
+    """Count graded responses (``Grade.response`` values) for the reveal and the report.
+
+    - single, true_false, poll: ``counts[i]`` players chose choice i;
+    - multiple: ``counts[i]`` players selected choice i (a player may count for several);
+    - ordering: ``counts[i]`` players put item i (in the right order) in its right place;
+    - type_answer: ``counts[i]`` players typed accepted answer i, and ``other`` something else;
+    - slider: ``counts`` over ``SLIDER_BUCKETS`` equal ranges from min to max, with the
+      bucket ``edges``, and ``within`` the players inside the tolerance.
+    """
+    if isinstance(question, SingleChoice | TrueFalse | Poll | MultipleSelect):
+        counts = [0] * question.option_count()
+        for response in responses:
+            for index in response if isinstance(response, list) else [response]:
+                if isinstance(index, int) and 0 <= index < len(counts):
+                    counts[index] += 1
+        return {"counts": counts}
+    if isinstance(question, Ordering):
+        counts = [0] * len(question.items)
+        for response in responses:
+            if isinstance(response, list):
+                for place, item in enumerate(response):
+                    if place == item and place < len(counts):
+                        counts[place] += 1
+        return {"counts": counts}
+    if isinstance(question, TypeAnswer):
+        accepted = [normalise_typed(answer) for answer in question.accepted]
+        counts = [0] * len(accepted)
+        other = 0
+        for response in responses:
+            if response in accepted:
+                counts[accepted.index(response)] += 1
+            else:
+                other += 1
+        return {"counts": counts, "other": other}
+    low, high = exact(question.min), exact(question.max)
+    width = (high - low) / SLIDER_BUCKETS
+    counts = [0] * SLIDER_BUCKETS
+    within = 0
+    target, tolerance = exact(question.correct), exact(question.tolerance)
+    for response in responses:
+        if not isinstance(response, int | float) or isinstance(response, bool):
+            continue
+        value = exact(float(response))
+        bucket = min(int((value - low) / width), SLIDER_BUCKETS - 1) if value >= low else 0
+        counts[bucket] += 1
+        within += abs(value - target) <= tolerance
+    edges = [float(low + width * step) for step in range(SLIDER_BUCKETS + 1)]
+    return {"counts": counts, "edges": edges, "within": within}
+
+
+def public_view(question: AnyQuestion, shown: Sequence[int] = ()) -> dict[str, Any]:
+    """What players see of a question while it is open: nothing that gives the answer away."""
+    view: dict[str, Any] = {
+        "type": question.type,
+        "text": question.text,
+        "points": question.points,
+    }
+    if question.image_url:
+        view["image_url"] = question.image_url
+    if isinstance(question, SingleChoice | TrueFalse | MultipleSelect | Poll):
+        view["choices"] = list(question.choices)
+    if isinstance(question, MultipleSelect):
+        view["select"] = "several"
+    if isinstance(question, Ordering):
+        order = list(shown) or list(range(len(question.items)))
+        view["items"] = [question.items[index] for index in order]
+    if isinstance(question, Slider):
+        view.update(min=question.min, max=question.max, step=question.step)
+    return view
