@@ -3,7 +3,8 @@
 Topology (declared by ``declare_topology``, idempotent):
 
     exchange livequiz (topic)
-      ├── answer.accepted, game.*           -> queue livequiz.persist
+      ├── answer.accepted, game.*,
+      │   player.kicked                     -> queue livequiz.persist
       ├── scores.changed, question.*,
       │   game.*                            -> queue livequiz.broadcast
       └── question.deadline                 -> queue livequiz.deadline
@@ -43,8 +44,8 @@ DEAD_LETTER_EXCHANGE_SUFFIX = ".dead"
 DEADLINE_ROUTING_KEY = "question.deadline"
 
 ROUTES: dict[str, tuple[str, ...]] = {
-    "persist": ("answer.accepted", "game.*"),
-    "broadcast": ("scores.changed", "question.*", "game.*"),
+    "persist": ("answer.accepted", "game.*", "player.kicked"),
+    "broadcast": ("scores.changed", "question.*", "game.*", "player.*"),
     "deadline": (DEADLINE_ROUTING_KEY,),
 }
 

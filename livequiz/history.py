@@ -6,7 +6,9 @@ Delivery is at least once and batches may arrive out of order, so every write is
   and a repeated insert changes nothing.
 - A player's (total, reached_seq) only moves forward. Both only grow during a game, so an older
   or repeated ``answer.accepted`` can never lower them, and ``correct_count`` is recounted from
-  the ``answers`` rows instead of incremented.
+  the ``answers`` rows instead of incremented. A poll answer has ``correct`` NULL, so it never
+  counts as correct.
+- ``player.kicked`` sets ``game_players.kicked``, which a repeated event sets again.
 - ``game.ended`` carries the final totals from Redis and overwrites the running ones.
 
 A batch is written in one transaction. If a data error in one message (a foreign key, a value
@@ -33,6 +35,7 @@ from livequiz.payloads import (
     DeadLetter,
     GameEnded,
     GameStarted,
+    PlayerKicked,
     validated,
 )
 
@@ -63,6 +66,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     "game.started": GameStarted,
     "answer.accepted": AnswerAccepted,
     "game.ended": GameEnded,
+    "player.kicked": PlayerKicked,
 }
 
 
@@ -77,6 +81,11 @@ class Work:
 def timestamp(ms: int) -> datetime:
     """Convert epoch milliseconds to the naive UTC datetime that DATETIME(3) columns hold."""
     return EPOCH + timedelta(milliseconds=ms)
+
+
+def json_or_null(value: Any) -> Any:
+    """Return ``value`` for a JSON column, with None as SQL NULL rather than the JSON ``null``."""
+    return sa.null() if value is None else value
 
 
 def is_data_error(error: sa.exc.DBAPIError) -> bool:
@@ -123,8 +132,11 @@ def _answer_accepted(connection: Connection, game_id: str, answer: AnswerAccepte
         question_index=answer.question,
         player_id=answer.player_id,
         choice=answer.choice,
+        response=json_or_null(answer.response),
         correct=answer.correct,
         points=answer.points,
+        bonus=answer.bonus,
+        streak=answer.streak,
         elapsed_ms=answer.elapsed_ms,
         answered_at=timestamp(answer.answered_at_ms),
     )
@@ -146,7 +158,10 @@ def _answer_accepted(connection: Connection, game_id: str, answer: AnswerAccepte
 
 
 def _recount_correct(connection: Connection, which_players: sa.ColumnElement[bool]) -> None:
-    """Set ``correct_count`` of the chosen players from their rows in ``answers``."""
+    """Set ``correct_count`` of the chosen players from their rows in ``answers``.
+
+    Only ``correct`` TRUE counts: a wrong answer is FALSE and a poll answer NULL.
+    """
     players = db.game_players.c
     answers = db.answers.c
     correct_answers = (
@@ -161,6 +176,21 @@ def _recount_correct(connection: Connection, which_players: sa.ColumnElement[boo
     connection.execute(
         sa.update(db.game_players).where(which_players).values(correct_count=correct_answers)
     )
+
+
+def _player_kicked(connection: Connection, game_id: str, kicked: PlayerKicked) -> None:
+    players = db.game_players.c
+    matched = connection.execute(
+        sa.update(db.game_players)
+        .where(players.game_id == game_id, players.player_id == kicked.player_id)
+        .values(kicked=True)
+    ).rowcount
+    if matched == 0:
+        logger.warning(
+            "player %s was kicked from game %s but MySQL has no row for that player",
+            kicked.player_id,
+            game_id,
+        )
 
 
 def _game_ended(connection: Connection, game_id: str, ended: GameEnded) -> None:
@@ -216,9 +246,13 @@ def _reconcile_answers(connection: Connection, game_id: str, stored: StoredAnswe
             "game_id": game_id,
             "question_index": question,
             "player_id": player_id,
-            "choice": answer["choice"],
-            "correct": answer["correct"],
+            # Answers stored before question types have a choice and none of the later fields.
+            "choice": answer.get("choice"),
+            "response": json_or_null(answer.get("response")),
+            "correct": answer.get("correct"),
             "points": answer["points"],
+            "bonus": answer.get("bonus", 0),
+            "streak": answer.get("streak", 0),
             "elapsed_ms": answer["elapsed_ms"],
             "answered_at": timestamp(answer["at_ms"]),
         }
@@ -254,6 +288,8 @@ def apply(connection: Connection, work: Work, stored: StoredAnswers | None = Non
         _game_started(connection, game_id, payload)
     elif isinstance(payload, AnswerAccepted):
         _answer_accepted(connection, game_id, payload)
+    elif isinstance(payload, PlayerKicked):
+        _player_kicked(connection, game_id, payload)
     elif isinstance(payload, GameEnded):
         if stored is not None:
             _reconcile_answers(connection, game_id, stored)
