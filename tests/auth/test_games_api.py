@@ -236,7 +236,7 @@ def test_join_retry_after_mysql_failure(
 def test_results_rank_by_total_then_reached(
     client: TestClient, game: dict[str, Any], api_settings: Settings
 ) -> None:
-    markup = "<img src=x onerror=alert(1)>"
+    markup = "<b>hi</b><i>x</i>"
     names = ["Later", "Earlier", "Leader", markup, "🦊 Fox"]
     ids = {name: join(client, game["pin"], name).json()["player_id"] for name in names}
     scores = {"Later": (900, 5, 1), "Earlier": (900, 3, 1), "Leader": (1500, 7, 2)}

@@ -54,7 +54,7 @@ def test_case_fold_variants_collide(
 
 @pytest.mark.parametrize(
     "nickname",
-    ["\ud800", "a\udfffb", "", "   ", "\u200b\u2060", "x\x00y", "\x1b[31mred", "e" * 33, "😀" * 33],
+    ["\ud800", "a\udfffb", "", "   ", "\u200b\u2060", "x\x00y", "\x1b[31mred", "e" * 21, "😀" * 21],
 )
 def test_invalid_nicknames_rejected(
     client: TestClient, game: dict[str, Any], nickname: str
@@ -65,7 +65,7 @@ def test_invalid_nicknames_rejected(
 
 @pytest.mark.parametrize(
     "nickname",
-    ["e" * 32, "👩‍👩‍👧‍👦" * 3, "🇫🇷" * 32, "a" + "\u0301" * 62, "<script>alert(1)</script>"],
+    ["e" * 20, "👩‍👩‍👧‍👦" * 3, "🇫🇷" * 20, "a" + "\u0301" * 62, "<script>x</script>"],
 )
 def test_boundary_nicknames_accepted(
     client: TestClient, game: dict[str, Any], nickname: str
