@@ -20,7 +20,7 @@
    ``"fu ck"`` and ``"f_u_c_k_"`` match ``"fuck"``. A blocked word inside a longer word never
    matches, so ``"Scunthorpe"`` is accepted although ``"cunt"`` is blocked.
    NOTE: digits and look-alike letters of other scripts are not mapped to letters, so
-   ``"sh1t"`` and a Cyrillic ``"а"`` in place of a Latin ``"a"`` pass.
+   ``"sh1t"``, or a word with the Cyrillic U+0430 in place of the Latin "a", passes.
 
 A nickname is stored and sent as the plain text that results from step 1, never as markup.
 
