@@ -16,12 +16,17 @@ from livequiz.ids import ConnectionId, GameId
 from livequiz.rules import GamePhase, GameState
 from livequiz.store import GameStore
 
-# Frame types that include the leaderboard.
-WITH_LEADERBOARD = {"leaderboard", "question_closed", "game_ended"}
+# Frame types that include the leaderboard, when the game's options show it.
+WITH_LEADERBOARD = {"leaderboard", "question_closed", "reveal", "game_ended"}
+# Frame types that belong to one round and are dropped when they arrive after it.
+OF_ROUND = {"question", "question_closed", "reveal"}
 FRAME_TYPES = {
     "scores.changed": "leaderboard",
     "question.opened": "question",
     "question.closed": "question_closed",
+    "question.revealed": "reveal",
+    "game.paused": "paused",
+    "game.resumed": "resumed",
     "game.ended": "game_ended",
 }
 
@@ -51,7 +56,12 @@ def plan(events: list[Event], state: GameState | None) -> list[PlannedFrame]:
             continue
         # The end event lists every player for persist, but the frame carries the leaderboard.
         data = (
-            {"ended_at_ms": event.data["ended_at_ms"]} if event.type == "game.ended" else event.data
+            {
+                "ended_at_ms": event.data["ended_at_ms"],
+                "reason": event.data.get("reason", "finished"),
+            }
+            if event.type == "game.ended"
+            else event.data
         )
         if frame_type == "leaderboard" and planned and planned[-1].type == "leaderboard":
             # Answer handlers run in parallel, so their events can arrive out of order: the
@@ -65,7 +75,8 @@ def plan(events: list[Event], state: GameState | None) -> list[PlannedFrame]:
     result: list[PlannedFrame] = []
     for index, frame in enumerate(planned):
         superseded = any(
-            later.type in ("question_closed", "game_ended") for later in planned[index + 1 :]
+            later.type in ("question_closed", "reveal", "game_ended")
+            for later in planned[index + 1 :]
         )
         if frame.type == "leaderboard" and superseded:
             continue
@@ -80,7 +91,7 @@ def _is_open(state: GameState | None, question: int) -> bool:
 
 
 def _is_stale(frame_type: str, state: GameState | None, round_: int | None) -> bool:
-    if state is None or round_ is None or frame_type not in ("question", "question_closed"):
+    if state is None or round_ is None or frame_type not in OF_ROUND:
         return False
     if frame_type == "question" and state.phase is GamePhase.ENDED:
         return True
@@ -101,15 +112,29 @@ def group_by_game(events: list[Event]) -> dict[GameId, list[Event]]:
     return games
 
 
+def shows_leaderboard(state: GameState | None, frame_type: str) -> bool:
+    """Whether a frame of ``frame_type`` carries the leaderboard under the game's options."""
+    if frame_type not in WITH_LEADERBOARD or state is None:
+        return False
+    shown = state.options.leaderboard
+    return shown == "every_question" or (shown == "end" and frame_type == "game_ended")
+
+
 def render(
-    store: GameStore, game_id: GameId, planned: list[PlannedFrame]
+    store: GameStore, game_id: GameId, planned: list[PlannedFrame], state: GameState | None = None
 ) -> dict[ConnectionId, list[bytes]]:
     """Build every connection's frames for one game, reading its ranking once."""
     connections = store.connections(game_id)
     if not connections or not planned:
         return {}
-    needs_ranking = any(frame.type in WITH_LEADERBOARD for frame in planned)
+    with_board = {frame.type for frame in planned if shows_leaderboard(state, frame.type)}
+    needs_ranking = bool(with_board) or any(frame.type == "reveal" for frame in planned)
     view = frames.LeaderboardView(store.ranking(game_id) if needs_ranking else [])
+    results: dict[int, dict[str, dict[str, Any]]] = {}
+    for frame in planned:
+        if frame.type == "reveal":
+            question = frame.data["question"]
+            results[question] = {str(k): v for k, v in store.answers(game_id, question).items()}
     last_seq = store.next_frame_seq(game_id, len(planned))
     first_seq = last_seq - len(planned) + 1
     sent_at = now_ms()
@@ -118,20 +143,53 @@ def render(
     for connection_id, viewer in connections.items():
         if viewer not in per_viewer:
             per_viewer[viewer] = [
-                _frame(game_id, first_seq + offset, frame, view, viewer, sent_at).encode()
+                _frame(
+                    game_id,
+                    first_seq + offset,
+                    frame,
+                    view if frame.type in with_board else None,
+                    viewer,
+                    sent_at,
+                    _your_result(frame, results, view, viewer),
+                ).encode()
                 for offset, frame in enumerate(planned)
             ]
         output[connection_id] = per_viewer[viewer]
     return output
 
 
+def _your_result(
+    frame: PlannedFrame,
+    results: dict[int, dict[str, dict[str, Any]]],
+    view: frames.LeaderboardView,
+    viewer: str,
+) -> dict[str, Any] | None:
+    """A player's own result in a reveal frame: right or wrong, points, streak and total."""
+    if frame.type != "reveal" or viewer == "host":
+        return None
+    answer = results.get(frame.data["question"], {}).get(viewer)
+    standing = view.for_viewer(viewer).get("you", {})
+    if answer is None:
+        return {"answered": False, "correct": False, "points": 0, "streak": 0, **standing}
+    return {
+        "answered": True,
+        "correct": answer.get("correct"),
+        "points": answer.get("points", 0),
+        "bonus": answer.get("bonus", 0),
+        "streak": answer.get("streak", 0),
+        "response": answer.get("response"),
+        **standing,
+    }
+
+
 def _frame(
     game_id: GameId,
     seq: int,
     planned: PlannedFrame,
-    view: frames.LeaderboardView,
+    view: frames.LeaderboardView | None,
     viewer: str,
     sent_at: int,
+    result: dict[str, Any] | None = None,
 ) -> str:
     body: dict[str, Any] = {
         "type": planned.type,
@@ -142,7 +200,9 @@ def _frame(
     body.update(planned.data)
     if planned.type == "question":
         body["remaining_ms"] = max(planned.data["deadline_ms"] - sent_at, 0)
-    if planned.type in WITH_LEADERBOARD:
+    if view is not None:
         # The host is no player, so its frames have no "you".
         body.update(view.for_viewer(viewer))
+    if result is not None:
+        body["you"] = result
     return frames.encode(body)

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     # A message redelivered this many times goes to the queue's dead-letter queue.
     delivery_limit: int = Field(default=5, gt=0)
 
+    # When the host's last connection has been gone this long, the game pauses and players are
+    # told; when the host is still gone host_abandon_s later, the game ends.
+    host_grace_s: int = Field(default=30, ge=1)
+    host_abandon_s: int = Field(default=300, ge=1)
+    # Words no nickname may hold, comma separated, on top of nicknames.DEFAULT_BLOCKED.
+    blocked_words: str = ""
+
     # Largest WebSocket message the answer function parses. Larger ones get an error frame.
     max_message_bytes: int = Field(default=4096, gt=0)
 

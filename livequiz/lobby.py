@@ -7,6 +7,8 @@ one ever receives a PIN or a player token for a game or player that MySQL does n
 """
 
 import logging
+import random
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import redis
@@ -18,12 +20,14 @@ from livequiz.catalog import StoredQuiz
 from livequiz.errors import ConflictError, InvalidInputError, ServiceError
 from livequiz.ids import GameId, GamePin, PlayerId, UserId, new_game_id, new_player_id
 from livequiz.quizzes import redis_questions
+from livequiz.rules import GameOptions
 from livequiz.store import GameStore
 
 logger = logging.getLogger(__name__)
 
 # Every key that ``GameStore.create_game`` and ``GameStore.add_player`` write for a game.
 GAME_KEYS = ("game", "questions", "players", "nicknames", "totals", "reached", "ranking", "rankseq")
+GENERATED_NAME_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ def create_game(
     host_user_id: UserId,
     question_count: int | None = None,
     seconds_per_question: int | None = None,
+    options: GameOptions | None = None,
 ) -> CreatedGame:
     """Put a game of ``quiz`` in the lobby in Redis, then record it in MySQL.
 
@@ -61,9 +66,14 @@ def create_game(
             f"question_count is {count}: quiz {quiz.summary.id} has {available} questions, "
             f"so choose 1 to {available}",
         )
-    questions = redis_questions(quiz.questions[:count], seconds_per_question)
+    options = options or GameOptions()
     game_id = new_game_id()
-    pin = store.create_game(game_id, quiz.summary.id, host_user_id, quiz.summary.title, questions)
+    # The seed varies the order in which ordering questions show their items from game to game.
+    seed = int(game_id[:8], 16)
+    questions = redis_questions(quiz.questions[:count], seconds_per_question, seed)
+    pin = store.create_game(
+        game_id, quiz.summary.id, host_user_id, quiz.summary.title, questions, options
+    )
     row = {
         "id": game_id,
         "quiz_id": quiz.summary.id,
@@ -71,6 +81,8 @@ def create_game(
         "pin": pin,
         "status": db.GameStatus.LOBBY.value,
         "question_count": count,
+        "options": options.model_dump(mode="json"),
+        "questions": questions,
     }
     try:
         with engine.begin() as connection:
@@ -92,18 +104,26 @@ def create_game(
 
 
 def join_game(
-    engine: Engine, store: GameStore, pin: str, raw_nickname: str, user_id: UserId | None
+    engine: Engine,
+    store: GameStore,
+    pin: str,
+    raw_nickname: str | None,
+    user_id: UserId | None,
+    blocked: Collection[str] = (),
 ) -> JoinedPlayer:
     """Add a player to the lobby of the game with ``pin`` under a nickname unique in that game.
 
     Raises ``InvalidInputError`` for an invalid nickname, ``NotFoundError`` for an unknown PIN
     and ``ConflictError`` for a taken nickname or a game that has started.
     """
-    nickname = nicknames.normalise(raw_nickname)
-    nickname_key = nicknames.folded(nickname)
     game_id = store.game_for_pin(pin)
     player_id = new_player_id()
-    store.add_player(game_id, player_id, nickname, nickname_key, user_id)
+    if raw_nickname is None:
+        nickname = _add_with_generated_name(store, game_id, player_id, user_id)
+    else:
+        nickname = nicknames.normalise(raw_nickname, blocked)
+        store.add_player(game_id, player_id, nickname, nicknames.folded(nickname), user_id)
+    nickname_key = nicknames.folded(nickname)
     row = {
         "game_id": game_id,
         "player_id": player_id,
@@ -129,6 +149,23 @@ def join_game(
         raise ServiceError(f"recording player {player_id} failed: {error}") from error
     logger.info("player %s joined game %s (user %s)", player_id, game_id, user_id)
     return JoinedPlayer(game_id=game_id, player_id=player_id, nickname=nickname)
+
+
+def _add_with_generated_name(
+    store: GameStore, game_id: GameId, player_id: PlayerId, user_id: UserId | None
+) -> str:
+    """Add the player under a generated adjective + animal name that is free in the game."""
+    rng = random.SystemRandom()
+    for _ in range(GENERATED_NAME_ATTEMPTS):
+        nickname = nicknames.generated_name(rng)
+        try:
+            store.add_player(game_id, player_id, nickname, nicknames.folded(nickname), user_id)
+        except ConflictError as error:
+            if error.code != "nickname_taken":
+                raise
+            continue
+        return nickname
+    raise ConflictError("no_free_name", "no free generated name was found: type a nickname")
 
 
 def _remove_game(store: GameStore, game_id: GameId, pin: GamePin) -> None:

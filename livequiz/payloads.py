@@ -6,7 +6,7 @@ its queue's dead-letter queue and goes on with the rest of the batch.
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, ValidationError
 
@@ -58,11 +58,15 @@ class FinalStanding(BaseModel):
 class GameEnded(BaseModel):
     ended_at_ms: int = Milliseconds
     players: list[FinalStanding]
+    # "finished", "host" (ended early) or "host_gone".
+    reason: str = "finished"
 
 
 class PlayerKicked(BaseModel):
     player_id: str
     kicked_at_ms: int = Milliseconds
+    # The player's live connection when kicked, which the broadcast function tells.
+    connection_id: str | None = None
 
 
 class ScoresChanged(BaseModel):
@@ -77,17 +81,51 @@ class QuestionOpened(BaseModel):
     round: int | None = Field(default=None, ge=1)
     count: int = Field(ge=1)
     text: str
-    choices: list[str]
+    # questions.public_view of the question.
+    view: dict[str, Any] = Field(default_factory=dict)
     limit_ms: int = Field(gt=0)
     deadline_ms: int = Milliseconds
+    # Sent again after a pause, with the time left.
+    resumed: bool = False
 
 
 class QuestionClosed(BaseModel):
     question: int = Field(ge=0)
     round: int | None = Field(default=None, ge=1)
-    correct: int
     reason: str
     answered: int = Field(ge=0)
+
+
+class QuestionRevealed(BaseModel):
+    question: int = Field(ge=0)
+    round: int = Field(ge=1)
+    type: str
+    # questions.correct_answer: None for a poll.
+    correct: Any = None
+    answered: int = Field(ge=0)
+    # How many answered right; None for a poll.
+    right: int | None = None
+    distribution: dict[str, Any]
+    explanation: str | None = None
+
+
+class GamePaused(BaseModel):
+    question: int = Field(ge=-1)
+    round: int = Field(ge=0)
+    remaining_ms: int = Field(ge=0)
+    reason: str
+
+
+class GameResumed(BaseModel):
+    question: int = Field(ge=-1)
+    round: int = Field(ge=1)
+
+
+class HostCheck(BaseModel):
+    # When the host's last connection closed; the check acts only if it is still that time.
+    gone_at_ms: int = Milliseconds
+    stage: Literal["pause", "end"]
+    deadline_ms: int = Milliseconds
 
 
 class QuestionDeadline(BaseModel):

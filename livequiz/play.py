@@ -17,11 +17,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from livequiz import rules
+from livequiz import questions, rules
 from livequiz.config import Settings
 from livequiz.errors import ConflictError
 from livequiz.events import DEADLINE_ROUTING_KEY, Event, OutboxEntry, Publisher
 from livequiz.ids import GameId, PlayerId
+from livequiz.questions import AnyQuestion, Grade
+from livequiz.quizzes import stored_question
 from livequiz.rules import Action, GamePhase, GameState, ScoredAnswer
 from livequiz.store import AnswerOutcome, GameStore, Transition
 
@@ -32,6 +34,10 @@ REJECTIONS = {
     "too_late": "the time for question {question} has run out",
     "question_not_open": "question {question} is not open for answers",
 }
+# Timer events, all on the deadline queue: a question's deadline, the auto-advance to the next
+# question, and the checks of a host who left.
+ADVANCE_EVENT = "question.advance"
+HOST_CHECK_EVENT = "host.check"
 # Stands in for the answered count in a close entry that the answer script completes.
 ANSWERED_PLACEHOLDER = -1
 
@@ -83,13 +89,31 @@ class Play:
 
     # Answers
 
+    def spec(self, game_id: GameId, index: int) -> tuple[AnyQuestion, dict[str, Any]]:
+        """Return the question model and its stored JSON (which adds limit_ms and shown)."""
+        stored = self.store.question(game_id, index)
+        return stored_question(stored), stored
+
     def answer(
-        self, game_id: GameId, player_id: PlayerId, question: int, choice: int, now_ms: int
+        self,
+        game_id: GameId,
+        player_id: PlayerId,
+        question: int,
+        response: dict[str, Any],
+        now_ms: int,
     ) -> dict[str, Any]:
-        """Score and record one answer, and return the reply frame for the player."""
+        """Score and record one answer, and return the reply frame for the player.
+
+        The reply says only that the answer counts: whether it was right, and its points, come
+        with the reveal, so that no player can pass the answer on while the question is open.
+        """
         state = self._state(game_id, now_ms)
         try:
-            scored = rules.score_answer(state, question, choice, now_ms)
+            rules.check_answerable(state, question, now_ms)
+            spec, stored = self.spec(game_id, question)
+            scored = rules.score_answer(
+                state, question, spec, response, now_ms, stored.get("shown")
+            )
         except ConflictError:
             # The question closed, maybe while this player's first try failed to publish.
             self._republish_answer(game_id, player_id, question)
@@ -111,19 +135,14 @@ class Play:
             # First, so that the lease the script took is released even if a publish fails.
             if outcome.leased:
                 self._drain(game_id, token, now_ms)
+            self._after_close(game_id, now_ms)
         self._publish_answer(game_id, player_id, scored, outcome, now_ms)
         scores = {"question": question, "answered": outcome.answered, "online": outcome.online}
         event_id = f"scores:{game_id}:{question}:{player_id}"
         self.publisher.publish(
             "scores.changed", Event("scores.changed", game_id, event_id, now_ms, scores)
         )
-        return {
-            "type": "answer_result",
-            "question": question,
-            "accepted": True,
-            "points": scored.points,
-            "total": outcome.total,
-        }
+        return {"type": "answer_received", "question": question, "accepted": True}
 
     def _publish_answer(
         self,
@@ -136,9 +155,12 @@ class Play:
         data = {
             "player_id": player_id,
             "question": scored.question,
+            "response": scored.grade.response,
             "choice": scored.choice,
             "correct": scored.correct,
-            "points": scored.points,
+            "points": scored.points + outcome.bonus,
+            "bonus": outcome.bonus,
+            "streak": outcome.streak,
             "elapsed_ms": scored.elapsed_ms,
             "answered_at_ms": answered_at_ms,
             "total": outcome.total,
@@ -155,10 +177,12 @@ class Play:
         # The total and sequence number at the time of the first answer are not kept. The
         # current ones are at least as high, and persist only ever moves a total forward.
         total, reached = self.store.player_score(game_id, player_id)
-        outcome = AnswerOutcome("accepted", total, 0, 0, False, reached)
-        scored = ScoredAnswer(
-            question, stored["choice"], stored["correct"], stored["points"], stored["elapsed_ms"]
+        bonus = int(stored.get("bonus", 0))
+        outcome = AnswerOutcome(
+            "accepted", total, 0, 0, False, reached, bonus=bonus, streak=stored.get("streak", 0)
         )
+        grade = Grade(stored["correct"], questions.WRONG, stored.get("response"))
+        scored = ScoredAnswer(question, grade, stored["points"] - bonus, stored["elapsed_ms"])
         self._publish_answer(game_id, player_id, scored, outcome, stored["at_ms"])
 
     # Host actions
@@ -175,37 +199,26 @@ class Play:
             return {"type": "ok", "action": action.value, "phase": GamePhase.ENDED.value}
         rules.check_phase(state, action)
 
-        question = self.store.question(game_id, state.question + 1)
-        decision = rules.open_question(
-            state,
-            action,
-            now_ms,
-            question["limit_ms"],
-            question["correct"],
-            len(question["choices"]),
-        )
+        spec, stored = self.spec(game_id, state.question + 1)
+        previous_scored = state.question >= 0 and self.spec(game_id, state.question)[0].scored
+        decision = rules.open_question(state, action, now_ms, stored["limit_ms"], previous_scored)
 
         entries = []
         if action is Action.START:
             started = {"question_count": state.question_count, "started_at_ms": now_ms}
             event = Event("game.started", game_id, f"started:{game_id}", now_ms, started)
             entries.append(OutboxEntry("game.started", event))
-
-        deadline = {
-            "question": decision.index,
-            "round": decision.round,
-            "deadline_ms": decision.deadline_ms,
-        }
-        event_id = f"deadline:{game_id}:{decision.round}"
-        deadline_event = Event("question.deadline", game_id, event_id, now_ms, deadline)
-        entries.append(OutboxEntry(DEADLINE_ROUTING_KEY, deadline_event, decision.deadline_ms))
-
+        entries.append(
+            self._deadline_entry(
+                game_id, decision.index, decision.round, now_ms, decision.deadline_ms
+            )
+        )
         opened = {
             "question": decision.index,
             "round": decision.round,
             "count": state.question_count,
-            "text": question["text"],
-            "choices": question["choices"],
+            "text": spec.text,
+            "view": questions.public_view(spec, stored.get("shown", ())),
             "limit_ms": decision.limit_ms,
             "deadline_ms": decision.deadline_ms,
         }
@@ -224,6 +237,250 @@ class Play:
             "question": decision.index,
             "deadline_ms": decision.deadline_ms,
         }
+
+    @staticmethod
+    def _deadline_entry(
+        game_id: GameId, question: int, round_: int, now_ms: int, deadline_ms: int
+    ) -> OutboxEntry:
+        deadline = {"question": question, "round": round_, "deadline_ms": deadline_ms}
+        event_id = f"deadline:{game_id}:{round_}"
+        event = Event("question.deadline", game_id, event_id, now_ms, deadline)
+        return OutboxEntry(DEADLINE_ROUTING_KEY, event, deadline_ms)
+
+    def host_action(
+        self, game_id: GameId, action: Action, now_ms: int, reason: str = "host"
+    ) -> dict[str, Any]:
+        """Run a host control other than ``start`` and ``next``."""
+        if action in (Action.START, Action.NEXT):
+            return self.open_next(game_id, action, now_ms)
+        state = self._state(game_id, now_ms)
+        rules.check_phase(state, action)
+        if action is Action.SKIP:
+            if not self._close(game_id, state, now_ms, "skipped"):
+                raise ConflictError("state_changed", "the question closed meanwhile")
+            logger.info("game %s skipped question %d", game_id, state.question)
+            self._after_close(game_id, now_ms)
+        elif action is Action.PAUSE:
+            self._pause(game_id, state, now_ms, reason)
+        elif action is Action.RESUME:
+            self._resume(game_id, state, now_ms)
+        elif action is Action.REVEAL:
+            self.reveal(game_id, state, now_ms)
+        elif action is Action.END:
+            self.end(game_id, state, now_ms, reason)
+        return {"type": "ok", "action": action.value}
+
+    def _pause(self, game_id: GameId, state: GameState, now_ms: int, reason: str) -> None:
+        fields = rules.pause(state, now_ms, reason)
+        data = {
+            "question": state.question,
+            "round": state.round,
+            "remaining_ms": fields["remaining_ms"],
+            "reason": reason,
+        }
+        event = Event("game.paused", game_id, f"paused:{game_id}:{state.round}", now_ms, data)
+        self._apply(game_id, state, fields, [OutboxEntry("game.paused", event)], now_ms)
+        logger.info("game %s paused (%s) with %s ms left", game_id, reason, fields["remaining_ms"])
+
+    def _resume(self, game_id: GameId, state: GameState, now_ms: int) -> None:
+        fields = rules.resume(state, now_ms)
+        round_ = int(fields["round"])
+        entries = []
+        if state.paused_from is GamePhase.QUESTION_OPEN:
+            deadline_ms = int(fields["deadline_ms"])
+            spec, stored = self.spec(game_id, state.question)
+            entries.append(
+                self._deadline_entry(game_id, state.question, round_, now_ms, deadline_ms)
+            )
+            data = {
+                "question": state.question,
+                "round": round_,
+                "count": state.question_count,
+                "text": spec.text,
+                "view": questions.public_view(spec, stored.get("shown", ())),
+                "limit_ms": state.limit_ms,
+                "deadline_ms": deadline_ms,
+                "resumed": True,
+            }
+            event = Event("question.opened", game_id, f"opened:{game_id}:{round_}", now_ms, data)
+            entries.append(OutboxEntry("question.opened", event))
+        else:
+            data = {"question": state.question, "round": round_}
+            event = Event("game.resumed", game_id, f"resumed:{game_id}:{round_}", now_ms, data)
+            entries.append(OutboxEntry("game.resumed", event))
+            if state.revealed:
+                entries.extend(self._advance_entries(game_id, state, round_, now_ms))
+        self._apply(game_id, state, fields, entries, now_ms)
+        logger.info("game %s resumed in round %d", game_id, round_)
+
+    def reveal(self, game_id: GameId, state: GameState, now_ms: int) -> None:
+        """Show the right answer, the explanation and how players answered; then, with
+        auto-advance, set the timer of the next question."""
+        rules.check_phase(state, Action.REVEAL)
+        spec, _ = self.spec(game_id, state.question)
+        answers = self.store.answers(game_id, state.question)
+        responses = [answer.get("response", answer.get("choice")) for answer in answers.values()]
+        right = sum(1 for answer in answers.values() if answer.get("correct") is True)
+        data: dict[str, Any] = {
+            "question": state.question,
+            "round": state.round,
+            "type": spec.type,
+            "correct": questions.correct_answer(spec),
+            "answered": len(answers),
+            "right": right if spec.scored or spec.type != "poll" else None,
+            "distribution": questions.distribution(spec, responses),
+        }
+        if spec.explanation:
+            data["explanation"] = spec.explanation
+        event_id = f"revealed:{game_id}:{state.round}"
+        entries = [
+            OutboxEntry(
+                "question.revealed", Event("question.revealed", game_id, event_id, now_ms, data)
+            )
+        ]
+        entries.extend(self._advance_entries(game_id, state, state.round, now_ms))
+        self._apply(game_id, state, {"revealed": 1}, entries, now_ms)
+        logger.info("game %s revealed question %d", game_id, state.question)
+
+    def _advance_entries(
+        self, game_id: GameId, state: GameState, round_: int, now_ms: int
+    ) -> list[OutboxEntry]:
+        seconds = state.options.auto_advance_s
+        if seconds is None:
+            return []
+        at_ms = now_ms + seconds * 1000
+        data = {"question": state.question, "round": round_, "deadline_ms": at_ms}
+        event = Event(ADVANCE_EVENT, game_id, f"advance:{game_id}:{round_}", now_ms, data)
+        return [OutboxEntry(DEADLINE_ROUTING_KEY, event, at_ms)]
+
+    def _after_close(self, game_id: GameId, now_ms: int) -> None:
+        """Reveal the question that just closed when the game reveals by itself."""
+        state = self.store.state(game_id)
+        if (
+            state.phase is GamePhase.QUESTION_CLOSED
+            and state.options.auto_reveal
+            and not state.revealed
+        ):
+            try:
+                self.reveal(game_id, state, now_ms)
+            except ConflictError as error:
+                logger.info("game %s moved on before its reveal: %s", game_id, error.message)
+
+    def advance(self, game_id: GameId, question: int, round_: int, now_ms: int) -> bool:
+        """Open the next question when the auto-advance timer of ``round_`` fires."""
+        state = self._state(game_id, now_ms)
+        if (
+            state.phase is not GamePhase.QUESTION_CLOSED
+            or state.round != round_
+            or state.question != question
+        ):
+            logger.debug("advance of game %s round %d ignored: the game moved on", game_id, round_)
+            return False
+        self.open_next(game_id, Action.NEXT, now_ms)
+        return True
+
+    def lock(self, game_id: GameId, locked: bool) -> dict[str, Any]:
+        self.store.set_locked(game_id, locked)
+        logger.info("game %s %s", game_id, "locked" if locked else "unlocked")
+        return {"type": "ok", "action": "lock" if locked else "unlock"}
+
+    def kick(self, game_id: GameId, player_id: PlayerId, now_ms: int) -> dict[str, Any]:
+        """Remove a player; their token no longer connects to this game."""
+        state = self._state(game_id, now_ms)
+        if state.phase is GamePhase.ENDED:
+            raise ConflictError("game_ended", "the game has ended: there is no one to kick")
+        connection = self.store.kick(game_id, player_id)
+        data = {"player_id": player_id, "kicked_at_ms": now_ms, "connection_id": connection}
+        event = Event("player.kicked", game_id, f"kicked:{game_id}:{player_id}", now_ms, data)
+        self._apply(
+            game_id, state, {"last_kick_ms": now_ms}, [OutboxEntry("player.kicked", event)], now_ms
+        )
+        logger.info("game %s kicked player %s (connection %s)", game_id, player_id, connection)
+        self.close_if_everyone_answered(game_id, now_ms)
+        return {"type": "ok", "action": "kick", "player_id": player_id}
+
+    # The host's presence
+
+    def host_left(self, game_id: GameId, now_ms: int) -> None:
+        """Start the grace period after the host's last connection closed."""
+        if self.store.host_connected(game_id):
+            return
+        self.store.set_host_gone(game_id, now_ms)
+        self._host_check(game_id, now_ms, now_ms, "pause", self.settings.host_grace_s)
+        logger.info(
+            "the host of game %s left; grace period of %d s", game_id, self.settings.host_grace_s
+        )
+
+    def host_back(self, game_id: GameId) -> None:
+        self.store.set_host_gone(game_id, 0)
+
+    def _host_check(
+        self, game_id: GameId, gone_at_ms: int, now_ms: int, stage: str, after_s: int
+    ) -> None:
+        at_ms = now_ms + after_s * 1000
+        data = {"gone_at_ms": gone_at_ms, "stage": stage, "deadline_ms": at_ms}
+        event = Event(
+            HOST_CHECK_EVENT, game_id, f"host:{game_id}:{gone_at_ms}:{stage}", now_ms, data
+        )
+        self.publisher.deliver(OutboxEntry(DEADLINE_ROUTING_KEY, event, at_ms), now_ms)
+
+    def check_host(self, game_id: GameId, gone_at_ms: int, stage: str, now_ms: int) -> str:
+        """Act on a host who is still gone since ``gone_at_ms``: pause, then end the game."""
+        state = self._state(game_id, now_ms)
+        if state.host_gone_at_ms != gone_at_ms or state.phase is GamePhase.ENDED:
+            return "ignored"
+        if stage == "pause":
+            if state.phase in rules.ALLOWED_FROM[Action.PAUSE]:
+                self._pause(game_id, state, now_ms, "host_gone")
+            self._host_check(game_id, gone_at_ms, now_ms, "end", self.settings.host_abandon_s)
+            return "paused"
+        self.end(game_id, self.store.state(game_id), now_ms, "host_gone")
+        return "ended"
+
+    # State for a client that connects or reconnects
+
+    def sync(self, game_id: GameId, viewer: str, now_ms: int) -> dict[str, Any]:
+        """The game as one client needs it after connecting: the phase, the open question
+        with the time left by the server's deadline, and a player's own answer and score."""
+        state = self._state(game_id, now_ms)
+        frame: dict[str, Any] = {
+            "type": "state",
+            "phase": state.phase.value,
+            "question": state.question,
+            "round": state.round,
+            "count": state.question_count,
+            "options": state.options.model_dump(),
+            "server_ms": now_ms,
+        }
+        if state.question >= 0 and state.phase is not GamePhase.ENDED:
+            spec, stored = self.spec(game_id, state.question)
+            frame["view"] = questions.public_view(spec, stored.get("shown", ()))
+            frame["limit_ms"] = state.limit_ms
+            if state.phase is GamePhase.QUESTION_OPEN:
+                frame["deadline_ms"] = state.deadline_ms
+                frame["remaining_ms"] = max(state.deadline_ms - now_ms, 0)
+            elif state.phase is GamePhase.PAUSED:
+                frame["remaining_ms"] = state.remaining_ms
+                frame["pause_reason"] = state.pause_reason
+        if viewer == "host":
+            frame["players"] = self.store.player_count(game_id)
+            frame["online"] = self.store.online_count(game_id)
+            frame["locked"] = state.locked
+            if state.question >= 0:
+                frame["answered"] = self.store.answered_count(game_id, state.question)
+            return frame
+        player_id = PlayerId(viewer)
+        total, _ = self.store.player_score(game_id, player_id)
+        streak, last = self.store.streak(game_id, player_id)
+        frame["you"] = {"score": total, "streak": streak if last >= state.streak_prev else 0}
+        if state.question >= 0:
+            answer = self.store.answer(game_id, state.question, player_id)
+            if answer is not None:
+                mine: dict[str, Any] = {"response": answer.get("response")}
+                if state.revealed:
+                    mine.update(correct=answer["correct"], points=answer["points"])
+                frame["you"]["answer"] = mine
+        return frame
 
     def _apply(
         self,
@@ -244,7 +501,7 @@ class Play:
         if result is Transition.APPLIED:
             self._drain(game_id, token, now_ms)
 
-    def end(self, game_id: GameId, state: GameState, now_ms: int) -> None:
+    def end(self, game_id: GameId, state: GameState, now_ms: int, reason: str = "finished") -> None:
         ranking = self.store.ranking(game_id)
         players = [
             {
@@ -255,11 +512,11 @@ class Play:
             }
             for entry in ranking
         ]
-        data = {"ended_at_ms": now_ms, "players": players}
+        data = {"ended_at_ms": now_ms, "players": players, "reason": reason}
         event = Event("game.ended", game_id, f"ended:{game_id}", now_ms, data)
         fields = {"phase": GamePhase.ENDED.value, "ended_at_ms": now_ms}
         self._apply(game_id, state, fields, [OutboxEntry("game.ended", event)], now_ms)
-        logger.info("game %s ended with %d players", game_id, len(players))
+        logger.info("game %s ended (%s) with %d players", game_id, reason, len(players))
 
     # Closing
 
@@ -276,12 +533,14 @@ class Play:
         if not self._close(game_id, state, now_ms, "deadline"):
             return False
         logger.info("question %d of game %s closed at its deadline", question, game_id)
+        self._after_close(game_id, now_ms)
         return True
 
     def close_if_everyone_answered(self, game_id: GameId, now_ms: int) -> bool:
         """Close the open question when the players still connected have all answered.
 
-        Runs after a disconnect: the player who left may have been the last one missing.
+        Runs after a disconnect or a kick: the player who left may have been the last one
+        missing.
         """
         state = self._state(game_id, now_ms)
         if state.phase is not GamePhase.QUESTION_OPEN:
@@ -295,6 +554,7 @@ class Play:
             state.question,
             game_id,
         )
+        self._after_close(game_id, now_ms)
         return True
 
     def _close(self, game_id: GameId, state: GameState, now_ms: int, reason: str) -> bool:
@@ -324,7 +584,6 @@ class Play:
         data = {
             "question": state.question,
             "round": state.round,
-            "correct": state.correct,
             "reason": reason,
             "answered": answered,
         }

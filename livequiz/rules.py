@@ -5,15 +5,24 @@ decision atomically in Redis. Every time value is integer milliseconds on the se
 and nothing a client sends about time is used.
 """
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from fractions import Fraction
+from typing import Any, Literal
 
-from livequiz.errors import ConflictError, InvalidInputError, NotFoundError
+from pydantic import BaseModel, ConfigDict, Field
+
+from livequiz.errors import ConflictError, NotFoundError
+from livequiz.questions import AnyQuestion, Grade, grade
 
 FULL_POINTS = 1000
 # An answer faster than this scores full points: human reaction time, not a race of networks.
 INSTANT_MS = 500
+# The streak bonus: this much per right answer in a row after the first, at most STREAK_CAP.
+STREAK_STEP = 100
+STREAK_CAP = 500
 
 # The sorted-set score packs (total, order reached) into one double: total * RANK_SEQ_SPAN plus
 # the complement of the sequence number, so equal totals rank by who reached them first.
@@ -26,7 +35,28 @@ class GamePhase(StrEnum):
     LOBBY = "lobby"
     QUESTION_OPEN = "question_open"
     QUESTION_CLOSED = "question_closed"
+    # The timer of the open question, or the wait before the next one, is stopped.
+    PAUSED = "paused"
     ENDED = "ended"
+
+
+class GameOptions(BaseModel):
+    """Options chosen per game when it is created."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # "speed": faster right answers earn more (1000 down to 500); "accuracy": right is 1000.
+    scoring: Literal["speed", "accuracy"] = "speed"
+    # +100 per right answer in a row after the first, at most +500.
+    streak_bonus: bool = False
+    # When players see the leaderboard: after every question, only at the end, or never.
+    leaderboard: Literal["every_question", "end", "never"] = "every_question"
+    # Whether players may join after the first question has opened.
+    late_join: bool = True
+    # Reveal the answer when a question closes, or wait for the host's reveal.
+    auto_reveal: bool = True
+    # Open the next question this many seconds after the reveal; None leaves it to the host.
+    auto_advance_s: int | None = Field(default=None, ge=3, le=120)
 
 
 class InvalidTransitionError(ConflictError):
@@ -45,13 +75,24 @@ class Action(StrEnum):
     START = "start"
     CLOSE = "close"
     NEXT = "next"
+    SKIP = "skip"
+    PAUSE = "pause"
+    RESUME = "resume"
+    REVEAL = "reveal"
+    END = "end"
 
 
+PLAYING = (GamePhase.QUESTION_OPEN, GamePhase.QUESTION_CLOSED, GamePhase.PAUSED)
 # The phases from which each host or timer action may run.
 ALLOWED_FROM: Mapping[Action, tuple[GamePhase, ...]] = {
     Action.START: (GamePhase.LOBBY,),
     Action.CLOSE: (GamePhase.QUESTION_OPEN,),
     Action.NEXT: (GamePhase.QUESTION_CLOSED,),
+    Action.SKIP: (GamePhase.QUESTION_OPEN,),
+    Action.PAUSE: (GamePhase.QUESTION_OPEN, GamePhase.QUESTION_CLOSED),
+    Action.RESUME: (GamePhase.PAUSED,),
+    Action.REVEAL: (GamePhase.QUESTION_CLOSED,),
+    Action.END: (GamePhase.LOBBY, *PLAYING),
 }
 
 
@@ -69,11 +110,23 @@ class GameState:
     opened_at_ms: int = 0
     deadline_ms: int = 0
     limit_ms: int = 0
-    correct: int = -1
-    choice_count: int = 0
+    # Index of the last scored question before the open one, or -1: a player's streak goes on
+    # only if their last right answer was to that question.
+    streak_prev: int = -1
+    options: GameOptions = field(default_factory=GameOptions)
+    revealed: bool = False
+    locked: bool = False
+    # While paused: the phase it was paused from, the time left then, when, and why.
+    paused_from: GamePhase | None = None
+    remaining_ms: int = 0
+    paused_at_ms: int = 0
+    pause_reason: str = ""
+    # When the host's last connection closed, or 0 while the host is connected.
+    host_gone_at_ms: int = 0
 
     @classmethod
     def from_hash(cls, fields: Mapping[str, str]) -> "GameState":
+        paused_from = fields.get("paused_from")
         return cls(
             phase=GamePhase(fields["phase"]),
             question_count=int(fields["question_count"]),
@@ -82,8 +135,15 @@ class GameState:
             opened_at_ms=int(fields.get("opened_at_ms", 0)),
             deadline_ms=int(fields.get("deadline_ms", 0)),
             limit_ms=int(fields.get("limit_ms", 0)),
-            correct=int(fields.get("correct", -1)),
-            choice_count=int(fields.get("choice_count", 0)),
+            streak_prev=int(fields.get("streak_prev", -1)),
+            options=GameOptions.model_validate(json.loads(fields.get("options", "{}"))),
+            revealed=fields.get("revealed") == "1",
+            locked=fields.get("locked") == "1",
+            paused_from=GamePhase(paused_from) if paused_from else None,
+            remaining_ms=int(fields.get("remaining_ms", 0)),
+            paused_at_ms=int(fields.get("paused_at_ms", 0)),
+            pause_reason=fields.get("pause_reason", ""),
+            host_gone_at_ms=int(fields.get("host_gone_at_ms", 0)),
         )
 
 
@@ -96,8 +156,7 @@ class OpenQuestion:
     opened_at_ms: int
     deadline_ms: int
     limit_ms: int
-    correct: int
-    choice_count: int
+    streak_prev: int
 
     def fields(self) -> dict[str, str | int]:
         return {
@@ -107,8 +166,8 @@ class OpenQuestion:
             "opened_at_ms": self.opened_at_ms,
             "deadline_ms": self.deadline_ms,
             "limit_ms": self.limit_ms,
-            "correct": self.correct,
-            "choice_count": self.choice_count,
+            "streak_prev": self.streak_prev,
+            "revealed": 0,
         }
 
 
@@ -119,13 +178,24 @@ class EndGame:
 
 @dataclass(frozen=True)
 class ScoredAnswer:
-    """Decision: record this answer with these points."""
+    """Decision: record this answer with these points, before any streak bonus."""
 
     question: int
-    choice: int
-    correct: bool
+    grade: Grade
     points: int
     elapsed_ms: int
+    # Whether the answer moves the player's streak: false for polls and 0x questions.
+    scored: bool = True
+
+    @property
+    def correct(self) -> bool | None:
+        return self.grade.correct
+
+    @property
+    def choice(self) -> int | None:
+        """The choice of a single choice, true/false or poll answer."""
+        response = self.grade.response
+        return response if isinstance(response, int) and not isinstance(response, bool) else None
 
 
 def check_phase(state: GameState, action: Action) -> None:
@@ -135,9 +205,12 @@ def check_phase(state: GameState, action: Action) -> None:
 
 
 def open_question(
-    state: GameState, action: Action, now_ms: int, limit_ms: int, correct: int, choice_count: int
+    state: GameState, action: Action, now_ms: int, limit_ms: int, previous_scored: bool
 ) -> OpenQuestion:
-    """Decide the opening of the question after the current one, for ``start`` or ``next``."""
+    """Decide the opening of the question after the current one, for ``start`` or ``next``.
+
+    ``previous_scored`` says whether the question that closed last counts for streaks.
+    """
     check_phase(state, action)
     index = state.question + 1
     if index >= state.question_count:
@@ -148,9 +221,39 @@ def open_question(
         opened_at_ms=now_ms,
         deadline_ms=now_ms + limit_ms,
         limit_ms=limit_ms,
-        correct=correct,
-        choice_count=choice_count,
+        streak_prev=state.question if previous_scored else state.streak_prev,
     )
+
+
+def pause(state: GameState, now_ms: int, reason: str) -> dict[str, str | int]:
+    """The fields that pause the game, keeping the open question's time left exactly."""
+    check_phase(state, Action.PAUSE)
+    remaining = max(state.deadline_ms - now_ms, 0) if state.phase is GamePhase.QUESTION_OPEN else 0
+    return {
+        "phase": GamePhase.PAUSED.value,
+        "paused_from": state.phase.value,
+        "remaining_ms": remaining,
+        "paused_at_ms": now_ms,
+        "pause_reason": reason,
+    }
+
+
+def resume(state: GameState, now_ms: int) -> dict[str, str | int]:
+    """The fields that resume a paused game, in a new round so that the timers set before the
+    pause are ignored. An open question gets its time left back, and the time spent paused
+    does not count against the players' answer times."""
+    check_phase(state, Action.RESUME)
+    fields: dict[str, str | int] = {"round": state.round + 1, "pause_reason": ""}
+    if state.paused_from is GamePhase.QUESTION_OPEN:
+        paused_for = now_ms - state.paused_at_ms
+        fields.update(
+            phase=GamePhase.QUESTION_OPEN.value,
+            opened_at_ms=state.opened_at_ms + paused_for,
+            deadline_ms=now_ms + state.remaining_ms,
+        )
+    else:
+        fields["phase"] = (state.paused_from or GamePhase.QUESTION_CLOSED).value
+    return fields
 
 
 def is_last_question(state: GameState) -> bool:
@@ -171,35 +274,66 @@ def points_for(correct: bool, elapsed_ms: int, limit_ms: int) -> int:
     return (2001 * limit_ms - FULL_POINTS * elapsed_ms) // (2 * limit_ms)
 
 
-def score_answer(state: GameState, question: int, choice: int, now_ms: int) -> ScoredAnswer:
+def question_points(
+    credit: Fraction, multiplier: int, elapsed_ms: int, limit_ms: int, scoring: str
+) -> int:
+    """Points for an answer earning ``credit`` (0 to 1) of a question worth ``multiplier``.
+
+    The base is ``points_for`` under speed scoring and 1000 under accuracy scoring. The points
+    are base * multiplier * credit, rounded down.
+    """
+    if credit <= 0 or multiplier == 0:
+        return 0
+    base = points_for(True, elapsed_ms, limit_ms) if scoring == "speed" else FULL_POINTS
+    return int(base * multiplier * credit)
+
+
+def streak_bonus(streak: int) -> int:
+    """The bonus of a right answer that makes a run of ``streak`` right answers."""
+    return min(STREAK_STEP * max(streak - 1, 0), STREAK_CAP)
+
+
+def score_answer(
+    state: GameState,
+    question: int,
+    spec: AnyQuestion,
+    response: dict[str, Any],
+    now_ms: int,
+    shown: list[int] | None = None,
+) -> ScoredAnswer:
     """Check an answer against the open question and score it by server time alone."""
+    check_answerable(state, question, now_ms)
+    graded = grade(spec, response, shown or ())
+    elapsed_ms = max(now_ms - state.opened_at_ms, 0)
+    points = question_points(
+        graded.credit, spec.points, elapsed_ms, state.limit_ms, state.options.scoring
+    )
+    return ScoredAnswer(
+        question=question,
+        grade=graded,
+        points=points,
+        elapsed_ms=elapsed_ms,
+        scored=spec.scored,
+    )
+
+
+def check_answerable(state: GameState, question: int, now_ms: int) -> None:
+    """Raise unless ``question`` is open for answers at ``now_ms``."""
     if question < 0 or question >= state.question_count:
         raise NotFoundError(
             "unknown_question",
             f"question {question} does not exist: "
             f"the quiz has questions 0 to {state.question_count - 1}",
         )
+    if state.phase is GamePhase.PAUSED and question == state.question:
+        raise ConflictError("paused", "the game is paused: answer when the host resumes it")
     if state.phase is not GamePhase.QUESTION_OPEN or question != state.question:
         raise ConflictError("question_not_open", f"question {question} is not open for answers")
-    elapsed_ms = now_ms - state.opened_at_ms
     if now_ms > state.deadline_ms:
         late_by = now_ms - state.deadline_ms
         raise ConflictError(
             "too_late", f"the time for question {question} ran out {late_by} ms ago"
         )
-    if choice < 0 or choice >= state.choice_count:
-        raise InvalidInputError(
-            "invalid_choice",
-            f"choice {choice} is out of range: expected 0 to {state.choice_count - 1}",
-        )
-    correct = choice == state.correct
-    return ScoredAnswer(
-        question=question,
-        choice=choice,
-        correct=correct,
-        points=points_for(correct, elapsed_ms, state.limit_ms),
-        elapsed_ms=max(elapsed_ms, 0),
-    )
 
 
 def rank_score(total: int, reached_seq: int) -> int:

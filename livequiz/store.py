@@ -12,6 +12,8 @@ Keys of a game:
     lq:{g}:nicknames    hash   case-folded nickname -> player id
     lq:{g}:totals       hash   player id -> total points
     lq:{g}:reached      hash   player id -> rank sequence number of the last score change
+    lq:{g}:streaks      hash   player id -> "count:question" of their run of right answers
+    lq:{g}:kicked       set    player ids the host removed, whose tokens no longer connect
     lq:{g}:ranking      zset   player id -> rules.rank_score(total, reached)
     lq:{g}:rankseq      string counter behind the rank sequence numbers
     lq:{g}:answers:<i>  hash   player id -> answer JSON for question i
@@ -36,7 +38,15 @@ import redis
 
 from livequiz.errors import ConflictError, NotFoundError
 from livequiz.ids import ConnectionId, GameId, GamePin, PlayerId, UserId, new_pin
-from livequiz.rules import RANK_SEQ_SPAN, GamePhase, GameState, ScoredAnswer
+from livequiz.rules import (
+    RANK_SEQ_SPAN,
+    STREAK_CAP,
+    STREAK_STEP,
+    GameOptions,
+    GamePhase,
+    GameState,
+    ScoredAnswer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +59,8 @@ GAME_KEYS = (
     "nicknames",
     "totals",
     "reached",
+    "streaks",
+    "kicked",
     "ranking",
     "rankseq",
     "conns",
@@ -58,7 +70,10 @@ GAME_KEYS = (
 # How long an action that wrote outbox entries may take to publish them before another action
 # takes over, long enough for a few confirms with a broker reconnect.
 OUTBOX_LEASE_MS = 5000
+# Stands in for the points, bonus and streak in a stored answer that answer.lua completes.
+ANSWER_PLACEHOLDER = -1
 PIN_ATTEMPTS = 20
+QUESTION_CACHE_SIZE = 10_000
 
 
 class Role(StrEnum):
@@ -92,6 +107,8 @@ class AnswerOutcome:
     reached_seq: int
     # Whether closing the question took the outbox lease.
     leased: bool = False
+    bonus: int = 0
+    streak: int = 0
 
     @property
     def accepted(self) -> bool:
@@ -125,6 +142,9 @@ class GameStore:
         self._disconnect = client.register_script(_script("disconnect"))
         self._close = client.register_script(_script("close"))
         self._release = client.register_script(_script("release"))
+        self._kick = client.register_script(_script("kick"))
+        self._set_if_live = client.register_script(_script("set_if_live"))
+        self._questions: dict[tuple[str, int], dict[str, Any]] = {}
 
     @staticmethod
     def key(game_id: str, name: str) -> str:
@@ -142,8 +162,10 @@ class GameStore:
         host_user_id: UserId,
         title: str,
         questions: list[dict[str, Any]],
+        options: GameOptions | None = None,
     ) -> GamePin:
         """Store a new game in the lobby and reserve a PIN for it, which is returned."""
+        options = options or GameOptions()
         pipe = self.redis.pipeline(transaction=True)
         game_key, questions_key = self._keys(game_id, "game", "questions")
         pipe.hset(
@@ -156,6 +178,10 @@ class GameStore:
                 "quiz_id": quiz_id,
                 "host_user_id": host_user_id,
                 "title": title,
+                "options": options.model_dump_json(),
+                # Read by join.lua, which does not parse the options.
+                "late_join": int(options.late_join),
+                "locked": 0,
             },
         )
         pipe.rpush(questions_key, *[json.dumps(question) for question in questions])
@@ -187,10 +213,60 @@ class GameStore:
         return GameState.from_hash(self.game_info(game_id))
 
     def question(self, game_id: GameId, index: int) -> dict[str, Any]:
+        """Read one stored question. A game's questions never change, so they are cached."""
+        cached = self._questions.get((game_id, index))
+        if cached is not None:
+            return cached
         raw = self.redis.lindex(self.key(game_id, "questions"), index)
         if raw is None:
             raise NotFoundError("unknown_question", f"game {game_id} has no question {index}")
-        return cast(dict[str, Any], json.loads(raw))
+        question = cast(dict[str, Any], json.loads(raw))
+        if len(self._questions) >= QUESTION_CACHE_SIZE:
+            self._questions.clear()
+        self._questions[(game_id, index)] = question
+        return question
+
+    def set_locked(self, game_id: GameId, locked: bool) -> None:
+        """Lock or unlock joining, while the game exists and has not ended."""
+        if not self._set_if_live(
+            keys=[self.key(game_id, "game")], args=["locked", int(locked), self.game_ttl_s]
+        ):
+            raise ConflictError("game_ended", f"game {game_id} has ended or expired")
+
+    def set_host_gone(self, game_id: GameId, gone_at_ms: int) -> None:
+        """Record when the host's last connection closed, or with 0 that the host is back."""
+        self._set_if_live(
+            keys=[self.key(game_id, "game")],
+            args=["host_gone_at_ms", gone_at_ms, self.game_ttl_s],
+        )
+
+    def host_connected(self, game_id: GameId) -> bool:
+        return HOST in self.connections(game_id).values()
+
+    def kick(self, game_id: GameId, player_id: PlayerId) -> ConnectionId | None:
+        """Remove a player from the game and the ranking for good, and return their live
+        connection, whose record is deleted. The nickname becomes free again."""
+        players = self.players(game_id)
+        if player_id not in players:
+            raise NotFoundError("unknown_player", f"player {player_id} is not in game {game_id}")
+        keys = self._keys(game_id, "players", "nicknames", "ranking", "online", "conns", "kicked")
+        folded_nickname = players[player_id].get("folded", "")
+        connection = self._kick(keys=keys, args=[player_id, folded_nickname, self.game_ttl_s])
+        if connection:
+            self.redis.delete(f"lq:conn:{connection}")
+            return ConnectionId(connection)
+        return None
+
+    def is_kicked(self, game_id: GameId, player_id: str) -> bool:
+        return bool(self.redis.sismember(self.key(game_id, "kicked"), player_id))
+
+    def streak(self, game_id: GameId, player_id: PlayerId) -> tuple[int, int]:
+        """Return the player's run of right answers and the question of the last one."""
+        kept = cast(str | None, self.redis.hget(self.key(game_id, "streaks"), player_id))
+        if not kept:
+            return 0, -1
+        count, _, last = kept.partition(":")
+        return int(count), int(last)
 
     def transition(
         self,
@@ -272,7 +348,7 @@ class GameStore:
         folded: str,
         user_id: UserId | None,
     ) -> None:
-        player = json.dumps({"nickname": nickname, "user_id": user_id})
+        player = json.dumps({"nickname": nickname, "user_id": user_id, "folded": folded})
         keys = self._keys(
             game_id, "game", "nicknames", "players", "totals", "reached", "ranking", "rankseq"
         )
@@ -286,8 +362,12 @@ class GameStore:
             raise ConflictError(
                 "nickname_taken", f"the nickname {nickname!r} is taken in this game: choose another"
             )
+        if status == "locked":
+            raise ConflictError("game_locked", "the host has locked this game: no one can join")
+        if status == "ended":
+            raise ConflictError("game_ended", "the game has ended: ask the host for a new PIN")
         raise ConflictError(
-            "game_started", f"the game has already started (it is {status}): joining is closed"
+            "game_started", "the game has already started and does not take late players"
         )
 
     def players(self, game_id: GameId) -> dict[PlayerId, dict[str, Any]]:
@@ -370,8 +450,9 @@ class GameStore:
         close_entry: tuple[str, str],
         lease_token: str = "",
     ) -> AnswerOutcome:
-        """Record the answer atomically. ``close_entry`` is the outbox entry of the question's
-        close, split around its answered count, which the script fills in if it closes."""
+        """Record the answer atomically, adding the streak bonus. ``close_entry`` is the outbox
+        entry of the question's close, split around its answered count, which the script
+        fills in if it closes."""
         keys = self._keys(
             game_id,
             "game",
@@ -383,29 +464,41 @@ class GameStore:
             "online",
             "outbox",
             "outbox_lease",
+            "streaks",
         )
         stored = json.dumps(
             {
+                "response": answer.grade.response,
                 "choice": answer.choice,
                 "correct": answer.correct,
-                "points": answer.points,
                 "elapsed_ms": answer.elapsed_ms,
                 "at_ms": now_ms,
-            }
+                "points": ANSWER_PLACEHOLDER,
+            },
+            separators=(",", ":"),
         )
+        head, _, tail = stored.partition(f'"points":{ANSWER_PLACEHOLDER}')
+        right = "-" if not answer.scored else "1" if answer.correct else "0"
+        step, cap = (STREAK_STEP, STREAK_CAP) if state.options.streak_bonus else (0, 0)
         args: list[str | int] = [
             player_id,
             state.round,
             now_ms,
             answer.points,
-            stored,
+            head,
+            tail,
             RANK_SEQ_SPAN,
             self.game_ttl_s,
             *close_entry,
             OUTBOX_LEASE_MS,
             lease_token,
+            right,
+            state.streak_prev,
+            answer.question,
+            step,
+            cap,
         ]
-        status, total, answered, online, closed, reached, leased = self._answer(
+        status, total, answered, online, closed, reached, leased, bonus, streak = self._answer(
             keys=keys, args=args
         )
         return AnswerOutcome(
@@ -416,6 +509,8 @@ class GameStore:
             closed=bool(closed),
             reached_seq=int(reached),
             leased=bool(leased),
+            bonus=int(bonus),
+            streak=int(streak),
         )
 
     def player_score(self, game_id: GameId, player_id: PlayerId) -> tuple[int, int]:

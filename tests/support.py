@@ -33,6 +33,7 @@ def context(name: str = "test") -> LambdaContext:
 
 def question(correct: int = 1, limit_s: int = 10, choices: int = 4) -> dict[str, Any]:
     return {
+        "type": "single",
         "text": f"Which one is right? ({uuid.uuid4().hex[:6]})",
         "choices": [f"choice {index}" for index in range(choices)],
         "correct": correct,
@@ -74,10 +75,18 @@ class GameFixture:
             rules.Action.START,
             now_ms(),
             first["limit_ms"],
-            first["correct"],
-            len(first["choices"]),
+            previous_scored=False,
         )
         assert self.store.transition(self.game_id, state, decision.fields())
+
+    def points(self, nickname: str, question: int) -> int:
+        """The points stored for a player's answer, which the reveal shows."""
+        stored = self.store.answer(self.game_id, question, self.players[nickname])
+        assert stored is not None, f"{nickname} has no answer to question {question}"
+        return int(stored["points"])
+
+    def total(self, nickname: str) -> int:
+        return self.store.player_score(self.game_id, self.players[nickname])[0]
 
     def player_token(self, nickname: str) -> str:
         claims = Claims(TokenKind.PLAYER, self.players[nickname], game_id=self.game_id)

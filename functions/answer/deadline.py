@@ -1,21 +1,27 @@
-"""Closes questions at their deadline: consumes ``question.deadline`` events (``aws:rmq``).
+"""The game's timers: consumes the deadline queue (``aws:rmq`` events).
 
-The event is published to a delay queue when the question opens and arrives when its time is
-up, whether or not the host is still connected. It carries the round of the question, so a
-timer of an earlier question never closes a later one.
+- ``question.deadline`` closes a question when its time is up, whether or not the host is
+  still connected. It carries the question's round, so a timer of an earlier question (or of
+  the time before a pause) never closes a later one.
+- ``question.advance`` opens the next question a set time after the reveal (auto-advance).
+- ``host.check`` pauses the game when the host has been gone for the grace period, then ends
+  it when the host is still gone later.
+
+Each is published to a delay queue and arrives when it is due.
 """
 
 import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from functions.logs import function_logger
 from livequiz.config import get_settings
-from livequiz.errors import NotFoundError
+from livequiz.errors import ConflictError, NotFoundError
 from livequiz.events import DEADLINE_ROUTING_KEY, OutboxEntry, decode_rmq_messages, now_ms
 from livequiz.ids import GameId
-from livequiz.payloads import QuestionDeadline, validated
+from livequiz.payloads import HostCheck, QuestionDeadline, validated
 from livequiz.services import play as game_play
 
 logger = function_logger("deadline")
@@ -23,7 +29,11 @@ logger = function_logger("deadline")
 # Broker expiry can fire a little early. Waiting this long at most keeps the close exact
 # without holding the batch. An event that is earlier still goes back to a delay queue.
 MAX_WAIT_MS = 2000
-DEADLINE_PAYLOADS = {"question.deadline": QuestionDeadline}
+DEADLINE_PAYLOADS: dict[str, type[BaseModel]] = {
+    "question.deadline": QuestionDeadline,
+    "question.advance": QuestionDeadline,
+    "host.check": HostCheck,
+}
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -48,8 +58,21 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if wait_ms > 0:
             time.sleep(wait_ms / 1000)
         try:
-            if play.close_at_deadline(game_id, deadline.question, deadline.round, now_ms()):
+            if isinstance(deadline, HostCheck):
+                outcome = play.check_host(game_id, deadline.gone_at_ms, deadline.stage, now_ms())
+                logger.info(
+                    "host check",
+                    extra={"game_id": game_id, "stage": deadline.stage, "outcome": outcome},
+                )
+            elif deadline_event.type == "question.advance":
+                play.advance(game_id, deadline.question, deadline.round, now_ms())
+            elif play.close_at_deadline(game_id, deadline.question, deadline.round, now_ms()):
                 closed += 1
+        except ConflictError as error:
+            logger.info(
+                "timer found the game moved on",
+                extra={"game_id": game_id, "event_id": deadline_event.id, "code": error.code},
+            )
         except NotFoundError:
             # The game expired from Redis before its timer fired: there is nothing to close.
             logger.warning(

@@ -1,4 +1,9 @@
-"""WebSocket message routes: ``answer`` from players, ``start`` and ``next`` from the host.
+"""WebSocket message routes: ``answer`` and ``sync`` from players, host controls from the host.
+
+Players send ``answer`` (``question`` and the response fields of its type, see
+``livequiz.questions.grade``) and ``sync`` (the game's state after a reconnect). The host
+sends ``start``, ``next``, ``skip``, ``pause``, ``resume``, ``reveal``, ``end``, ``lock``,
+``unlock``, ``kick`` (with ``player_id``) and ``sync``.
 
 API Gateway selects the route by ``$request.body.action`` and sends frames that match no route
 (non-JSON ones too) to ``$default``, and all of them land here. The reply frame is the integration
@@ -23,7 +28,21 @@ from livequiz.store import ConnectionRecord, Role
 
 logger = function_logger("answer")
 
-HOST_ACTIONS = {"start": Action.START, "next": Action.NEXT}
+HOST_ACTIONS = {
+    action.value: action
+    for action in (
+        Action.START,
+        Action.NEXT,
+        Action.SKIP,
+        Action.PAUSE,
+        Action.RESUME,
+        Action.REVEAL,
+        Action.END,
+    )
+}
+# The fields of an answer message that are not part of the response.
+ROUTING_FIELDS = ("action", "question")
+ACTIONS = "answer, sync, " + ", ".join(HOST_ACTIONS) + ", lock, unlock or kick"
 
 
 def _parse(body: str | None) -> dict[str, Any]:
@@ -65,24 +84,30 @@ def _dispatch(
     action = message.get("action")
     if not isinstance(action, str):
         raise InvalidInputError(
-            "unknown_action",
-            f"the action must be a string, got {action!r}: expected answer, start or next",
+            "unknown_action", f"the action must be a string, got {action!r}: expected {ACTIONS}"
         )
+    if action == "sync":
+        return play().sync(record.game_id, record.player_id, received_ms)
     if action == "answer":
         if record.role is not Role.PLAYER:
             raise ForbiddenError("not_a_player", "only players can answer")
         question = _integer_field(message, "question")
-        choice = _integer_field(message, "choice")
+        response = {name: value for name, value in message.items() if name not in ROUTING_FIELDS}
         return play().answer(
-            record.game_id, PlayerId(record.player_id), question, choice, received_ms
+            record.game_id, PlayerId(record.player_id), question, response, received_ms
         )
-    if action in HOST_ACTIONS:
+    if action in HOST_ACTIONS or action in ("lock", "unlock", "kick"):
         if record.role is not Role.HOST:
             raise ForbiddenError("not_host", f"only the host can send {action}")
-        return play().open_next(record.game_id, HOST_ACTIONS[action], received_ms)
-    raise InvalidInputError(
-        "unknown_action", f"unknown action {action!r}: expected answer, start or next"
-    )
+        if action in ("lock", "unlock"):
+            return play().lock(record.game_id, action == "lock")
+        if action == "kick":
+            player = message.get("player_id")
+            if not isinstance(player, str) or not player:
+                raise InvalidInputError("missing_field", "kick needs the player_id to remove")
+            return play().kick(record.game_id, PlayerId(player), received_ms)
+        return play().host_action(record.game_id, HOST_ACTIONS[action], received_ms)
+    raise InvalidInputError("unknown_action", f"unknown action {action!r}: expected {ACTIONS}")
 
 
 def _reply(body: str) -> dict[str, Any]:

@@ -6,10 +6,11 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from functions.auth.deps import CurrentUser, EngineDep, GameStoreDep, OptionalUser, SettingsDep
-from livequiz import catalog, lobby, results, tokens
+from livequiz import catalog, lobby, nicknames, results, tokens
 from livequiz.errors import ForbiddenError
 from livequiz.ids import PIN_DIGITS
 from livequiz.quizzes import MAX_QUESTIONS, MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S
+from livequiz.rules import GameOptions
 from livequiz.tokens import Claims, TokenKind
 
 router = APIRouter(prefix="/games", tags=["games"])
@@ -23,6 +24,7 @@ class CreateGameRequest(BaseModel):
     question_count: int | None = Field(default=None, ge=1, le=MAX_QUESTIONS)
     # Replaces every question's own time limit.
     seconds_per_question: int | None = Field(default=None, ge=MIN_TIME_LIMIT_S, le=MAX_TIME_LIMIT_S)
+    options: GameOptions = Field(default_factory=GameOptions)
 
 
 class CreateGameResponse(BaseModel):
@@ -36,8 +38,9 @@ class JoinRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pin: Annotated[str, StringConstraints(strip_whitespace=True, pattern=rf"^\d{{{PIN_DIGITS}}}$")]
-    # The nickname as typed. nicknames.normalise applies the length rules after normalising.
-    nickname: str = Field(max_length=1000)
+    # The nickname as typed: nicknames.normalise applies the rules after normalising. Leave it
+    # out to be given a generated adjective + animal name.
+    nickname: str | None = Field(default=None, max_length=1000)
 
 
 class JoinResponse(BaseModel):
@@ -87,7 +90,13 @@ def create_game(
             "not_quiz_owner", f"quiz {request.quiz_id} belongs to another user: host your own quiz"
         )
     game = lobby.create_game(
-        engine, store, quiz, user_id, request.question_count, request.seconds_per_question
+        engine,
+        store,
+        quiz,
+        user_id,
+        request.question_count,
+        request.seconds_per_question,
+        request.options,
     )
     host_token = tokens.issue(settings, Claims(TokenKind.HOST, str(user_id), game_id=game.game_id))
     return CreateGameResponse(game_id=game.game_id, pin=game.pin, host_token=host_token)
@@ -102,7 +111,9 @@ def join_game(
     store: GameStoreDep,
 ) -> JoinResponse:
     """Join a game's lobby under a nickname, linked to the user if an access token is sent."""
-    player = lobby.join_game(engine, store, request.pin, request.nickname, user_id)
+    extra = [word.strip() for word in settings.blocked_words.split(",") if word.strip()]
+    blocked = [*nicknames.DEFAULT_BLOCKED, *extra]
+    player = lobby.join_game(engine, store, request.pin, request.nickname, user_id, blocked)
     claims = Claims(TokenKind.PLAYER, player.player_id, game_id=player.game_id, user_id=user_id)
     return JoinResponse(
         game_id=player.game_id,

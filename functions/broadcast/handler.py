@@ -12,15 +12,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from functions.logs import function_logger
-from livequiz import broadcast
+from livequiz import broadcast, frames
 from livequiz.config import get_settings
 from livequiz.events import decode_rmq_messages, now_ms, publisher
 from livequiz.fanout import Fanout, describe
 from livequiz.ids import ConnectionId, GameId
 from livequiz.payloads import (
     GameEnded,
+    GamePaused,
+    GameResumed,
+    PlayerKicked,
     QuestionClosed,
     QuestionOpened,
+    QuestionRevealed,
     ScoresChanged,
     validated,
 )
@@ -33,7 +37,11 @@ FRAME_PAYLOADS: dict[str, type[BaseModel]] = {
     "scores.changed": ScoresChanged,
     "question.opened": QuestionOpened,
     "question.closed": QuestionClosed,
+    "question.revealed": QuestionRevealed,
+    "game.paused": GamePaused,
+    "game.resumed": GameResumed,
     "game.ended": GameEnded,
+    "player.kicked": PlayerKicked,
 }
 
 
@@ -48,21 +56,39 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     messages = decode_rmq_messages(event, settings)
     valid = validated(messages, FRAME_PAYLOADS, publisher(settings).dead_letter)
     events = [message.event for message, _ in valid]
+    kicked = _kicked_frames(valid)
     store = game_store()
     games = broadcast.group_by_game(events)
     frames_by_connection = {}
     game_of: dict[ConnectionId, GameId] = {}
     for game_id, game_events in games.items():
-        planned = broadcast.plan(game_events, broadcast.current_state(store, game_id))
-        rendered = broadcast.render(store, game_id, planned)
+        state = broadcast.current_state(store, game_id)
+        planned = broadcast.plan(game_events, state)
+        rendered = broadcast.render(store, game_id, planned, state)
         frames_by_connection.update(rendered)
         game_of.update(dict.fromkeys(rendered, game_id))
+    for connection_id, frame in kicked.items():
+        frames_by_connection.setdefault(connection_id, []).append(frame)
     report = _fanout().send(frames_by_connection)
     if report.gone:
         remove_gone(report.gone, game_of)
     summary = describe(report)
     logger.info("batch broadcast", extra={"events": len(events), "games": list(games), **summary})
     return {"processed": len(messages), **summary}
+
+
+def _kicked_frames(valid: list[tuple[Any, Any]]) -> dict[ConnectionId, bytes]:
+    """Tell each kicked player's last connection, which the game no longer lists, why."""
+    told: dict[ConnectionId, bytes] = {}
+    for message, data in valid:
+        if isinstance(data, PlayerKicked) and data.connection_id:
+            frame = {
+                "type": "kicked",
+                "game": message.event.game_id,
+                "message": "the host removed you from this game",
+            }
+            told[ConnectionId(data.connection_id)] = frames.encode(frame).encode()
+    return told
 
 
 def remove_gone(gone: list[ConnectionId], game_of: dict[ConnectionId, GameId]) -> None:
@@ -72,6 +98,7 @@ def remove_gone(gone: list[ConnectionId], game_of: dict[ConnectionId, GameId]) -
     the last one missing an answer has then left, which can close the question.
     """
     store = game_store()
+    gone = [connection_id for connection_id in gone if connection_id in game_of]
     affected = {game_of[connection_id] for connection_id in gone}
     for game_id in affected:
         viewers = store.connections(game_id)

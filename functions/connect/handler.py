@@ -34,6 +34,8 @@ def _record(connection_id: str, token: str | None) -> ConnectionRecord:
         return ConnectionRecord(ConnectionId(connection_id), game_id, Role.HOST, HOST)
     if claims.subject not in store.players(game_id):
         raise NotFoundError("unknown_player", f"player {claims.subject} is not in game {game_id}")
+    if store.is_kicked(game_id, claims.subject):
+        raise ForbiddenError("kicked", "the host removed you from this game")
     return ConnectionRecord(ConnectionId(connection_id), game_id, Role.PLAYER, claims.subject)
 
 
@@ -48,6 +50,8 @@ def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.info("connection rejected", extra={"code": error.code, "reason": error.message})
         return {"statusCode": error.status, "body": error.message}
     replaced = game_store().connect(record)
+    if record.role is Role.HOST:
+        play().host_back(record.game_id)
     logger.append_keys(game_id=record.game_id, player_id=record.player_id, role=record.role.value)
     logger.info("connected", extra={"replaced_connection_id": replaced})
     return {"statusCode": 200}
@@ -67,6 +71,7 @@ def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             play().close_if_everyone_answered(record.game_id, now_ms())
         else:
             play().flush(record.game_id, now_ms())
+            play().host_left(record.game_id, now_ms())
         logger.info(
             "disconnected",
             extra={"status_code": event["requestContext"].get("disconnectStatusCode")},

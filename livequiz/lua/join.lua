@@ -2,14 +2,21 @@
 -- KEYS[1] game hash  KEYS[2] nicknames hash (folded nickname -> player)  KEYS[3] players hash
 -- KEYS[4] totals hash  KEYS[5] reached hash  KEYS[6] ranking sorted set  KEYS[7] rank counter
 -- ARGV: player, folded nickname, player JSON, RANK_SEQ_SPAN, game TTL in seconds
--- Returns "joined", "nickname_taken", "not_found" or the phase the game is in when it is not
--- the lobby (players join only before the first question in this version).
-local phase = redis.call('HGET', KEYS[1], 'phase')
+-- Returns "joined", "nickname_taken", "not_found", "locked" when the host locked the game,
+-- "ended", or "started" when the game is past its lobby and refuses late joins.
+local state = redis.call('HMGET', KEYS[1], 'phase', 'locked', 'late_join')
+local phase = state[1]
 if not phase then
   return 'not_found'
 end
-if phase ~= 'lobby' then
-  return phase
+if phase == 'ended' then
+  return 'ended'
+end
+if state[2] == '1' then
+  return 'locked'
+end
+if phase ~= 'lobby' and state[3] ~= '1' then
+  return 'started'
 end
 if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[1]) == 0 then
   return 'nickname_taken'

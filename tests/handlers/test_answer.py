@@ -37,8 +37,8 @@ def test_duplicate_frames_score_once(make_game, clock: Clock, settings: Settings
     first = game.send(connections["Ada"], {"action": "answer", "question": 0, "choice": 1})
     clock.advance(5)
     second = game.send(connections["Ada"], {"action": "answer", "question": 0, "choice": 2})
-    assert first["type"] == "answer_result"
-    assert first["points"] == 900
+    assert first == {"type": "answer_received", "question": 0, "accepted": True}
+    assert game.points("Ada", 0) == 900
     assert second == {
         "type": "error",
         "code": "already_answered",
@@ -67,7 +67,8 @@ def test_client_time_fields_are_ignored(make_game, clock: Clock) -> None:
         connections["Ada"],
         {"action": "answer", "question": 0, "choice": 1, "elapsed_ms": 0, "timestamp": future},
     )
-    assert reply["points"] == 800
+    assert reply["accepted"]
+    assert game.points("Ada", 0) == 800
 
 
 def test_answer_after_deadline_is_too_late(make_game, clock: Clock) -> None:
@@ -120,13 +121,13 @@ def test_deadline_closes_question_without_host(make_game, clock: Clock, settings
     )
     assert result == {"processed": 1, "closed": 1}
     assert game.store.state(game.game_id).phase == "question_closed"
-    closed = [
-        m
-        for m in drain(settings, settings.broadcast_queue, game.game_id)
-        if m["type"] == "question.closed"
-    ]
+    messages = drain(settings, settings.broadcast_queue, game.game_id)
+    closed = [m for m in messages if m["type"] == "question.closed"]
     assert len(closed) == 1
-    assert closed[0]["data"]["correct"] == 1
+    assert closed[0]["data"]["reason"] == "deadline"
+    # The game reveals by itself when the question closes.
+    revealed = [m for m in messages if m["type"] == "question.revealed"]
+    assert [m["data"]["correct"] for m in revealed] == [1]
 
 
 def test_all_answered_closes_early(make_game, clock: Clock) -> None:
@@ -147,7 +148,7 @@ def test_all_answered_closes_early(make_game, clock: Clock) -> None:
         ({"action": "answer", "choice": 1}, "missing_field"),
         ({"action": "answer", "question": 0}, "missing_field"),
         ({"action": "answer", "question": "0", "choice": 1}, "invalid_field"),
-        ({"action": "answer", "question": 0, "choice": True}, "invalid_field"),
+        ({"action": "answer", "question": 0, "choice": True}, "invalid_answer"),
         ({"action": "answer", "question": 0, "choice": 9}, "invalid_choice"),
         ({"action": "answer", "question": 1, "choice": 1}, "question_not_open"),
         ({"action": "answer", "question": 42, "choice": 1}, "unknown_question"),
@@ -165,10 +166,10 @@ def test_bad_input_gets_error_frame(make_game, clock: Clock, body: Any, code: st
     assert game.store.answers(game.game_id, 0) == {}
     assert game.store.connection(connections["Ada"]) is not None
     # The connection still works after the error.
-    assert (
-        game.send(connections["Ada"], {"action": "answer", "question": 0, "choice": 1})["points"]
-        == 950
-    )
+    assert game.send(connections["Ada"], {"action": "answer", "question": 0, "choice": 1})[
+        "accepted"
+    ]
+    assert game.points("Ada", 0) == 950
 
 
 def test_closed_question_rejects_answers(make_game, clock: Clock) -> None:

@@ -58,10 +58,10 @@ def test_malformed_answer_frames_rejected(
     reply = game.send(connections["Ada"], body)
     assert reply["type"] == "error", reply
     assert game.store.answers(game.game_id, 0) == {}
-    assert (
-        game.send(connections["Ada"], {"action": "answer", "question": 0, "choice": 1})["points"]
-        == 950
-    )
+    assert game.send(connections["Ada"], {"action": "answer", "question": 0, "choice": 1})[
+        "accepted"
+    ]
+    assert game.points("Ada", 0) == 950
     messages_of(settings, game)
 
 

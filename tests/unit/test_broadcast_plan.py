@@ -54,7 +54,7 @@ def test_plan_strips_player_list_from_end_frame() -> None:
     ended = event("game.ended", ended_at_ms=99, players=[{"player_id": "p", "total": 5}])
     [frame] = plan([ended], None)
     assert frame.type == "game_ended"
-    assert frame.data == {"ended_at_ms": 99}
+    assert frame.data == {"ended_at_ms": 99, "reason": "finished"}
 
 
 def test_plan_drops_close_of_earlier_round() -> None:
