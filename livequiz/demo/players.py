@@ -60,13 +60,14 @@ class SimulatedPlayer:
     player_id: str
     nickname: str
     token: str
-    answer_key: list[int]
+    # Each question in our format, with its answer, as the quiz's owner reads it.
+    answer_key: list[dict[str, Any]]
     accuracy: float
     answer_window_s: float
     tally: Tally
     rng: random.Random
     _pending_since: float | None = None
-    _pending_total: int | None = None
+    _acknowledged: bool = False
 
     async def play(self, ws_url: str, connected: asyncio.Event, ready: asyncio.Semaphore) -> None:
         async with ready:
@@ -80,9 +81,9 @@ class SimulatedPlayer:
                     task = asyncio.create_task(self._answer(connection, frame))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
-                elif frame["type"] in ("answer_result", "error"):
+                elif frame["type"] in ("answer_received", "error"):
                     self._on_reply(frame)
-                elif frame["type"] in ("leaderboard", "question_closed", "game_ended"):
+                elif frame["type"] in ("leaderboard", "question_closed", "reveal", "game_ended"):
                     self._on_leaderboard(frame)
                 if frame["type"] == "game_ended":
                     break
@@ -92,29 +93,62 @@ class SimulatedPlayer:
         index = frame["question"]
         window = min(self.answer_window_s, frame["remaining_ms"] / 1000 * 0.8)
         await asyncio.sleep(self.rng.uniform(0.2, max(window, 0.3)))
-        correct = self.answer_key[index]
-        choice = correct
-        if self.rng.random() >= self.accuracy:
-            choice = self.rng.choice([c for c in range(len(frame["choices"])) if c != correct])
+        right = self.rng.random() < self.accuracy
+        response = answer_for(self.answer_key[index], frame["view"], right, self.rng)
         self._pending_since = time.perf_counter()
-        self._pending_total = None
-        await connection.send({"action": "answer", "question": index, "choice": choice})
+        self._acknowledged = False
+        await connection.send({"action": "answer", "question": index, **response})
 
     def _on_reply(self, frame: Frame) -> None:
-        if frame["type"] == "answer_result":
+        if frame["type"] == "answer_received":
             self.tally.accepted += 1
-            self.tally.points[self.player_id] = frame["total"]
-            self._pending_total = frame["total"]
+            self._acknowledged = True
         else:
             self.tally.rejected[frame["code"]] = self.tally.rejected.get(frame["code"], 0) + 1
             self._pending_since = None
 
     def _on_leaderboard(self, frame: Frame) -> None:
-        if self._pending_since is None or self._pending_total is None:
+        if frame.get("you", {}).get("score") is not None:
+            self.tally.points[self.player_id] = frame["you"]["score"]
+        # The first frame after the acknowledgement already counts the answer.
+        if self._pending_since is None or not self._acknowledged:
             return
-        if frame.get("you", {}).get("score") == self._pending_total:
-            self.tally.latencies.append(time.perf_counter() - self._pending_since)
-            self._pending_since = None
+        self.tally.latencies.append(time.perf_counter() - self._pending_since)
+        self._pending_since = None
+
+
+def answer_for(
+    question: dict[str, Any], view: dict[str, Any], right: bool, rng: random.Random
+) -> dict[str, Any]:
+    """The response fields of an answer to ``question``: its right answer, or a wrong one."""
+    kind = question.get("type", "single")
+    if kind in ("single", "true_false", "poll"):
+        count = len(view["choices"])
+        if kind == "poll":
+            return {"choice": rng.randrange(count)}
+        correct = question["correct"]
+        if kind == "true_false":
+            correct = 0 if correct else 1
+        wrong = [choice for choice in range(count) if choice != correct]
+        return {"choice": correct if right else rng.choice(wrong)}
+    if kind == "multiple":
+        correct = sorted(question["correct"])
+        if right:
+            return {"choices": correct}
+        others = [choice for choice in range(len(view["choices"])) if choice not in correct]
+        return {"choices": [*correct[:-1], *others[:1]] or [correct[0], others[0]]}
+    if kind == "type_answer":
+        # Typed differently from the accepted answer, to show that case and spaces do not count.
+        return {"text": f"  {question['accepted'][0].upper()} " if right else "no idea"}
+    if kind == "slider":
+        if right:
+            return {"value": question["correct"]}
+        low, high = question["min"], question["max"]
+        return {"value": high if question["correct"] - low < high - question["correct"] else low}
+    # Ordering: the frame shows the items shuffled; the answer lists positions in that list.
+    shown = view["items"]
+    order = [shown.index(item) for item in question["items"]]
+    return {"order": order if right else order[::-1]}
 
 
 class Host:
@@ -139,7 +173,7 @@ class Host:
                     raise RuntimeError(
                         f"the host's {frame.get('action')} was rejected: {frame['message']}"
                     )
-                if frame["type"] == "question_closed":
+                if frame["type"] == "reveal":
                     await asyncio.sleep(self.reveal_s)
                     await connection.send({"action": "next"})
                 elif frame["type"] == "game_ended":

@@ -25,8 +25,17 @@ ROUTES: dict[str, HandlerRef] = {
     "$connect": "functions.connect.handler.connect",
     "$disconnect": "functions.connect.handler.disconnect",
     "answer": "functions.answer.handler.handler",
+    "sync": "functions.answer.handler.handler",
     "start": "functions.answer.handler.handler",
     "next": "functions.answer.handler.handler",
+    "skip": "functions.answer.handler.handler",
+    "pause": "functions.answer.handler.handler",
+    "resume": "functions.answer.handler.handler",
+    "reveal": "functions.answer.handler.handler",
+    "end": "functions.answer.handler.handler",
+    "lock": "functions.answer.handler.handler",
+    "unlock": "functions.answer.handler.handler",
+    "kick": "functions.answer.handler.handler",
     "$default": "functions.answer.handler.handler",
 }
 
