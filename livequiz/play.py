@@ -19,7 +19,7 @@ from typing import Any
 
 from livequiz import questions, rules
 from livequiz.config import Settings
-from livequiz.errors import ConflictError
+from livequiz.errors import ConflictError, ServiceError
 from livequiz.events import DEADLINE_ROUTING_KEY, Event, OutboxEntry, Publisher
 from livequiz.ids import GameId, PlayerId
 from livequiz.questions import AnyQuestion, Grade
@@ -38,6 +38,7 @@ REJECTIONS = {
 # question, and the checks of a host who left.
 ADVANCE_EVENT = "question.advance"
 HOST_CHECK_EVENT = "host.check"
+KICK_ATTEMPTS = 3
 # Stands in for the answered count in a close entry that the answer script completes.
 ANSWERED_PLACEHOLDER = -1
 
@@ -135,13 +136,14 @@ class Play:
             # First, so that the lease the script took is released even if a publish fails.
             if outcome.leased:
                 self._drain(game_id, token, now_ms)
-            self._after_close(game_id, now_ms)
         self._publish_answer(game_id, player_id, scored, outcome, now_ms)
         scores = {"question": question, "answered": outcome.answered, "online": outcome.online}
         event_id = f"scores:{game_id}:{question}:{player_id}"
         self.publisher.publish(
             "scores.changed", Event("scores.changed", game_id, event_id, now_ms, scores)
         )
+        if outcome.closed:
+            self._after_close(game_id, now_ms)
         return {"type": "answer_received", "question": question, "accepted": True}
 
     def _publish_answer(
@@ -392,9 +394,17 @@ class Play:
         connection = self.store.kick(game_id, player_id)
         data = {"player_id": player_id, "kicked_at_ms": now_ms, "connection_id": connection}
         event = Event("player.kicked", game_id, f"kicked:{game_id}:{player_id}", now_ms, data)
-        self._apply(
-            game_id, state, {"last_kick_ms": now_ms}, [OutboxEntry("player.kicked", event)], now_ms
-        )
+        entry = OutboxEntry("player.kicked", event)
+        # The kick is done; its event must not be lost to an answer or timer that changed the
+        # phase meanwhile, so the outbox write is retried on the state it finds.
+        for attempt in range(KICK_ATTEMPTS):
+            try:
+                self._apply(game_id, state, {"last_kick_ms": now_ms}, [entry], now_ms)
+                break
+            except ConflictError:
+                if attempt == KICK_ATTEMPTS - 1:
+                    raise
+                state = self.store.state(game_id)
         logger.info("game %s kicked player %s (connection %s)", game_id, player_id, connection)
         self.close_if_everyone_answered(game_id, now_ms)
         return {"type": "ok", "action": "kick", "player_id": player_id}
@@ -406,7 +416,13 @@ class Play:
         if self.store.host_connected(game_id):
             return
         self.store.set_host_gone(game_id, now_ms)
-        self._host_check(game_id, now_ms, now_ms, "pause", self.settings.host_grace_s)
+        try:
+            self._host_check(game_id, now_ms, now_ms, "pause", self.settings.host_grace_s)
+        except ServiceError:
+            # The disconnect must still succeed. Without the timer the game waits for the host,
+            # who can reconnect and go on, or end it.
+            logger.exception("could not set the host timer of game %s", game_id)
+            return
         logger.info(
             "the host of game %s left; grace period of %d s", game_id, self.settings.host_grace_s
         )
