@@ -1,9 +1,12 @@
-"""Game results as MySQL records them: the ranking and per-question answer counts."""
+"""Game results as MySQL records them: the ranking, per-question answer counts, and the games
+each user hosted or played in."""
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from livequiz import db
 from livequiz.errors import NotFoundError
@@ -100,3 +103,173 @@ def game_results(engine: Engine, game_id: str) -> GameResults:
         ],
         questions=question_results,
     )
+
+
+# A user's history
+
+
+@dataclass(frozen=True)
+class HostedGame:
+    game_id: str
+    quiz_title: str
+    # When the game started, or was created if it never started.
+    date: datetime
+    status: str
+    # Players who joined and were not kicked.
+    player_count: int
+    # The nickname ranked first once the game has ended: None before, or without players.
+    winner: str | None
+
+
+@dataclass(frozen=True)
+class PlayedGame:
+    game_id: str
+    quiz_title: str
+    date: datetime
+    status: str
+    nickname: str
+    # The rank so far while the game runs; None for a kicked player.
+    rank: int | None
+    score: int
+    player_count: int
+
+
+@dataclass(frozen=True)
+class UserHistory:
+    # Newest first: a game the user both hosted and played in appears once in each role.
+    games: list[HostedGame | PlayedGame]
+    # Entries of both roles together, across all pages.
+    total: int
+
+
+def user_history(engine: Engine, user_id: int, limit: int, offset: int) -> UserHistory:
+    """Read the games a user hosted or played in, newest first, ``limit`` from ``offset``.
+
+    Ranks are counted as in ``game_results`` among the players who were not kicked.
+    """
+    games = db.games.c
+    players = db.game_players.c
+    date = sa.func.coalesce(games.started_at, games.created_at)
+    hosted = sa.select(
+        games.id.label("game_id"),
+        sa.literal(None).label("player_id"),
+        date.label("date"),
+    ).where(games.host_user_id == user_id)
+    played = (
+        sa.select(players.game_id, players.player_id, date.label("date"))
+        .join(db.games, games.id == players.game_id)
+        .where(players.user_id == user_id)
+    )
+    entries = sa.union_all(hosted, played).subquery()
+    page_query = (
+        sa.select(entries.c.game_id, entries.c.player_id)
+        .order_by(
+            entries.c.date.desc(),
+            entries.c.game_id.desc(),
+            # The host entry of a game comes before its player entries.
+            entries.c.player_id.is_not(None),
+            entries.c.player_id,
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    total_query = sa.select(sa.func.count()).select_from(entries)
+    with engine.connect() as connection:
+        page = connection.execute(page_query).all()
+        total = int(connection.execute(total_query).scalar_one())
+        game_ids = sorted({row.game_id for row in page})
+        details = _game_details(connection, game_ids)
+        standings = _standings(connection, game_ids, user_id)
+    result: list[HostedGame | PlayedGame] = []
+    for row in page:
+        game = details[row.game_id]
+        count = game.player_count
+        if row.player_id is None:
+            leader = standings.get((row.game_id, None))
+            winner = leader.nickname if leader is not None and game.status == "ended" else None
+            result.append(
+                HostedGame(row.game_id, game.title, game.date, game.status, count, winner)
+            )
+            continue
+        own = standings[(row.game_id, row.player_id)]
+        result.append(
+            PlayedGame(
+                row.game_id,
+                game.title,
+                game.date,
+                game.status,
+                own.nickname,
+                None if own.kicked else own.position,
+                own.total_score,
+                count,
+            )
+        )
+    return UserHistory(games=result, total=total)
+
+
+def _game_details(connection: Connection, game_ids: list[str]) -> dict[str, Any]:
+    games = db.games.c
+    players = db.game_players.c
+    player_count = (
+        sa.select(sa.func.count())
+        .where(players.game_id == games.id, players.kicked.is_(False))
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(
+            games.id,
+            db.quizzes.c.title,
+            games.status,
+            sa.func.coalesce(games.started_at, games.created_at).label("date"),
+            player_count.label("player_count"),
+        )
+        .join(db.quizzes, db.quizzes.c.id == games.quiz_id)
+        .where(games.id.in_(game_ids))
+    )
+    return {row.id: row for row in connection.execute(query)}
+
+
+def _standings(
+    connection: Connection, game_ids: list[str], user_id: int
+) -> dict[tuple[str, str | None], Any]:
+    """Read the leader of each game, keyed (game, None), and the user's own players."""
+    players = db.game_players.c
+    position = (
+        sa.func.row_number()
+        .over(
+            partition_by=[players.game_id, players.kicked],
+            order_by=[
+                players.total_score.desc(),
+                players.reached_seq.asc(),
+                players.joined_at.asc(),
+                players.player_id.asc(),
+            ],
+        )
+        .label("position")
+    )
+    ranked = (
+        sa.select(
+            players.game_id,
+            players.player_id,
+            players.user_id,
+            players.nickname,
+            players.total_score,
+            players.kicked,
+            position,
+        )
+        .where(players.game_id.in_(game_ids))
+        .subquery()
+    )
+    query = sa.select(ranked).where(
+        sa.or_(
+            sa.and_(ranked.c.position == 1, ranked.c.kicked.is_(False)),
+            ranked.c.user_id == user_id,
+        )
+    )
+    standings: dict[tuple[str, str | None], Any] = {}
+    for row in connection.execute(query):
+        if row.position == 1 and not row.kicked:
+            standings[(row.game_id, None)] = row
+        if row.user_id == user_id:
+            standings[(row.game_id, row.player_id)] = row
+    return standings

@@ -19,7 +19,7 @@ from mangum import Mangum
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from functions.auth import accounts, games, quizzes
+from functions.auth import accounts, games, quizzes, reports
 from livequiz.errors import ClientError, ServiceError
 from livequiz.quizzes import error_location
 
@@ -61,6 +61,7 @@ app = FastAPI(
 app.include_router(accounts.router)
 app.include_router(quizzes.router)
 app.include_router(games.router)
+app.include_router(reports.router)
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:

@@ -1,0 +1,108 @@
+"""Routes for a game's report (JSON, CSV, Excel), for its host, and for a user's history."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
+
+from functions.auth.deps import CurrentUser, EngineDep
+from livequiz import reports, results
+
+router = APIRouter(tags=["reports"])
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_HISTORY_PAGE = 100
+
+HOST_ONLY: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The user did not host this game"},
+}
+
+
+def _attachment(game_id: str, extension: str) -> dict[str, str]:
+    # Game ids are 32 hexadecimal digits read back from MySQL, so the file name needs no escaping.
+    return {"Content-Disposition": f'attachment; filename="livequiz-report-{game_id}.{extension}"'}
+
+
+@router.get("/games/{game_id}/report", responses=HOST_ONLY)
+def game_report(game_id: str, user_id: CurrentUser, engine: EngineDep) -> reports.GameReport:
+    """Read the game's report: every player and every question with its answer distribution."""
+    return reports.game_report(engine, game_id, user_id)
+
+
+@router.get(
+    "/games/{game_id}/report.csv",
+    response_class=Response,
+    responses={**HOST_ONLY, 200: {"content": {CSV_MEDIA_TYPE: {}}, "description": "CSV"}},
+)
+def game_report_csv(game_id: str, user_id: CurrentUser, engine: EngineDep) -> Response:
+    """Download the game's report as one CSV file with players, questions and distribution."""
+    report = reports.game_report(engine, game_id, user_id)
+    return Response(
+        content=reports.render_csv(report),
+        media_type=CSV_MEDIA_TYPE,
+        headers=_attachment(report.game_id, "csv"),
+    )
+
+
+@router.get(
+    "/games/{game_id}/report.xlsx",
+    response_class=Response,
+    responses={**HOST_ONLY, 200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "Workbook"}},
+)
+def game_report_xlsx(game_id: str, user_id: CurrentUser, engine: EngineDep) -> Response:
+    """Download the game's report as an Excel workbook with one sheet per table."""
+    report = reports.game_report(engine, game_id, user_id)
+    return Response(
+        content=reports.render_xlsx(report),
+        media_type=XLSX_MEDIA_TYPE,
+        headers=_attachment(report.game_id, "xlsx"),
+    )
+
+
+class HostedGameOut(BaseModel):
+    role: Literal["host"] = "host"
+    game_id: str
+    quiz_title: str
+    date: datetime
+    status: str
+    player_count: int
+    winner: str | None
+
+
+class PlayedGameOut(BaseModel):
+    role: Literal["player"] = "player"
+    game_id: str
+    quiz_title: str
+    date: datetime
+    status: str
+    nickname: str
+    rank: int | None
+    score: int
+    player_count: int
+
+
+class HistoryResponse(BaseModel):
+    games: list[HostedGameOut | PlayedGameOut]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("/users/me/history")
+def user_history(
+    user_id: CurrentUser,
+    engine: EngineDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> HistoryResponse:
+    """List the games the user hosted or played in, newest first."""
+    found = results.user_history(engine, user_id, limit, offset)
+    games: list[HostedGameOut | PlayedGameOut] = [
+        HostedGameOut.model_validate(game, from_attributes=True)
+        if isinstance(game, results.HostedGame)
+        else PlayedGameOut.model_validate(game, from_attributes=True)
+        for game in found.games
+    ]
+    return HistoryResponse(games=games, total=found.total, limit=limit, offset=offset)
