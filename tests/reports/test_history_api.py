@@ -1,0 +1,167 @@
+"""GET /users/me/history: the games a user hosted and played in, newest first."""
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from livequiz.config import Settings
+from tests.reports.conftest import ReportGame, headers, insert_game, insert_player
+
+
+@pytest.fixture
+def history(engine: Engine, report_game: ReportGame) -> dict[str, str]:
+    """Add a lobby the host never started, and a running game of the player's user that the
+    host plays in; return the game ids by name."""
+    users = report_game.users
+    lobby = insert_game(
+        engine,
+        report_game.quiz_id,
+        users.host,
+        question_count=7,
+        created_at=datetime(2026, 12, 2, 9, 0),
+    )
+    running = insert_game(
+        engine,
+        report_game.quiz_id,
+        users.player,
+        status="running",
+        question_count=7,
+        created_at=datetime(2026, 12, 1, 11, 0),
+        started_at=datetime(2026, 12, 1, 12, 0),
+    )
+    insert_player(engine, running, "HostPlays", users.host, total_score=300, reached_seq=2)
+    insert_player(engine, running, "Zed", None, total_score=500, reached_seq=3)
+    return {"ended": report_game.game_id, "lobby": lobby, "running": running}
+
+
+def hosted(game_id: str, date: str, status: str, players: int, winner: str | None) -> Any:
+    return {
+        "role": "host",
+        "game_id": game_id,
+        "quiz_title": "Mixed bag",
+        "date": date,
+        "status": status,
+        "player_count": players,
+        "winner": winner,
+    }
+
+
+def played(
+    game_id: str, date: str, status: str, nickname: str, rank: int | None, score: int, players: int
+) -> Any:
+    return {
+        "role": "player",
+        "game_id": game_id,
+        "quiz_title": "Mixed bag",
+        "date": date,
+        "status": status,
+        "nickname": nickname,
+        "rank": rank,
+        "score": score,
+        "player_count": players,
+    }
+
+
+def read_history(
+    client: TestClient, settings: Settings, user_id: int, **params: int
+) -> dict[str, Any]:
+    response = client.get("/users/me/history", headers=headers(settings, user_id), params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_host_history_newest_first(
+    client: TestClient,
+    report_settings: Settings,
+    report_game: ReportGame,
+    history: dict[str, str],
+) -> None:
+    body = read_history(client, report_settings, report_game.users.host)
+    assert body == {
+        "games": [
+            hosted(history["lobby"], "2026-12-02T09:00:00", "lobby", 0, None),
+            played(history["running"], "2026-12-01T12:00:00", "running", "HostPlays", 2, 300, 2),
+            hosted(history["ended"], "2026-12-01T10:00:00", "ended", 3, "Ada"),
+        ],
+        "total": 3,
+        "limit": 20,
+        "offset": 0,
+    }
+
+
+def test_history_pages(
+    client: TestClient,
+    report_settings: Settings,
+    report_game: ReportGame,
+    history: dict[str, str],
+) -> None:
+    body = read_history(client, report_settings, report_game.users.host, limit=1, offset=1)
+    assert [game["game_id"] for game in body["games"]] == [history["running"]]
+    assert (body["total"], body["limit"], body["offset"]) == (3, 1, 1)
+    past_end = read_history(client, report_settings, report_game.users.host, offset=3)
+    assert past_end["games"] == []
+    assert past_end["total"] == 3
+
+
+def test_player_history_with_rank(
+    client: TestClient,
+    report_settings: Settings,
+    report_game: ReportGame,
+    history: dict[str, str],
+) -> None:
+    body = read_history(client, report_settings, report_game.users.player)
+    # The running game has a leader but no winner yet.
+    assert body["games"] == [
+        hosted(history["running"], "2026-12-01T12:00:00", "running", 2, None),
+        played(history["ended"], "2026-12-01T10:00:00", "ended", "Bob", 3, 2500, 3),
+    ]
+
+
+def test_kicked_player_has_no_rank(
+    client: TestClient, report_settings: Settings, report_game: ReportGame
+) -> None:
+    body = read_history(client, report_settings, report_game.users.kicked)
+    assert body["games"] == [
+        played(report_game.game_id, "2026-12-01T10:00:00", "ended", "Kim", None, 0, 3)
+    ]
+
+
+def test_stranger_history_empty(
+    client: TestClient, report_settings: Settings, report_game: ReportGame
+) -> None:
+    body = read_history(client, report_settings, report_game.users.stranger)
+    assert body == {"games": [], "total": 0, "limit": 20, "offset": 0}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"limit": 0}, "query.limit: Input should be greater than or equal to 1"),
+        ({"limit": 101}, "query.limit: Input should be less than or equal to 100"),
+        ({"offset": -1}, "query.offset: Input should be greater than or equal to 0"),
+    ],
+)
+def test_history_rejects_bad_page(
+    client: TestClient,
+    report_settings: Settings,
+    report_game: ReportGame,
+    params: dict[str, int],
+    message: str,
+) -> None:
+    response = client.get(
+        "/users/me/history",
+        headers=headers(report_settings, report_game.users.host),
+        params=params,
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": {"code": "invalid_input", "message": message}}
+
+
+def test_history_needs_token(client: TestClient) -> None:
+    response = client.get("/users/me/history")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "missing_token"
