@@ -8,8 +8,8 @@ one after the other, each under a line with its name and separated by an empty l
 the workbook has one sheet for each (Players, Questions, Distribution).
 
 Text that a spreadsheet would run as a formula, such as a nickname ``=HYPERLINK(...)``, is
-kept as text: in CSV it gets a leading apostrophe (the OWASP rule for CSV injection), and in
-the workbook it is a string cell with the quote prefix style.
+kept as text. In CSV it gets a leading apostrophe, as OWASP advises against CSV injection.
+In the workbook it is a string cell with the quote prefix style.
 
 Players rank as in ``livequiz.results``: by score, then by who reached it first, then by join
 order. A kicked player stays in the report with ``kicked`` set and no rank, and the players
@@ -59,6 +59,7 @@ from livequiz.questions import (
     normalise_typed,
 )
 from livequiz.quizzes import stored_question
+from livequiz.results import ranking_order
 
 # Rows of any number of columns, read by column name.
 Rows = Sequence[sa.Row[*tuple[Any, ...]]]
@@ -120,16 +121,6 @@ def average_ms(total: int, count: int) -> int | None:
     if count == 0:
         return None
     return (2 * total + count) // (2 * count)
-
-
-def ranking_order(players: Any) -> list[sa.UnaryExpression[Any]]:
-    """Return the ORDER BY of a ranking over ``game_players`` columns, best first."""
-    return [
-        players.total_score.desc(),
-        players.reached_seq.asc(),
-        players.joined_at.asc(),
-        players.player_id.asc(),
-    ]
 
 
 def game_report(engine: Engine, game_id: str, user_id: int) -> GameReport:
@@ -378,8 +369,8 @@ QUESTION_COLUMNS = (
     "average_time_ms",
 )
 DISTRIBUTION_COLUMNS = ("question", "option", "count", "correct")
-# First characters that make Excel, LibreOffice Calc or Google Sheets read a cell as a formula
-# (OWASP, CSV Injection), and the NUL that ASVS 5.0 requirement 1.2.10 adds.
+# First characters that can make a spreadsheet read a cell as a formula: those of OWASP ASVS
+# requirement 1.2.10 (= + - @, tab and NUL) and the carriage return.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 MAX_COLUMN_WIDTH = 60
 
@@ -488,8 +479,9 @@ def _add_sheet(
             cell = sheet.cell(row=row_number, column=column_number)
             cell.value = value
             if isinstance(value, str):
-                # openpyxl stores a string that starts with "=" as a formula. A string cell with
-                # the quote prefix stays text, even when someone edits it in Excel.
+                # openpyxl would store a string that starts with "=" as a formula. A string
+                # cell is never evaluated, and Excel sets the quote prefix on text typed after
+                # an apostrophe.
                 cell.data_type = "s"
                 cell.quotePrefix = starts_formula(value)
                 widths[column_number - 1] = max(widths[column_number - 1], len(value))

@@ -37,6 +37,16 @@ class GameResults:
     questions: list[QuestionResult]
 
 
+def ranking_order(players: Any) -> list[sa.UnaryExpression[Any]]:
+    """Return the ORDER BY of a ranking over ``game_players`` columns, best first."""
+    return [
+        players.total_score.desc(),
+        players.reached_seq.asc(),
+        players.joined_at.asc(),
+        players.player_id.asc(),
+    ]
+
+
 def game_results(engine: Engine, game_id: str) -> GameResults:
     """Read a game's results, or raise ``NotFoundError`` if MySQL has no such game.
 
@@ -238,12 +248,7 @@ def _standings(
         sa.func.row_number()
         .over(
             partition_by=[players.game_id, players.kicked],
-            order_by=[
-                players.total_score.desc(),
-                players.reached_seq.asc(),
-                players.joined_at.asc(),
-                players.player_id.asc(),
-            ],
+            order_by=ranking_order(players),
         )
         .label("position")
     )
