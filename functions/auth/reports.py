@@ -34,7 +34,10 @@ def game_report(game_id: str, user_id: CurrentUser, engine: EngineDep) -> report
 @router.get(
     "/games/{game_id}/report.csv",
     response_class=Response,
-    responses={**HOST_ONLY, 200: {"content": {CSV_MEDIA_TYPE: {}}, "description": "CSV"}},
+    responses={
+        **HOST_ONLY,
+        200: {"content": {CSV_MEDIA_TYPE: {}}, "description": "The report as one CSV file"},
+    },
 )
 def game_report_csv(game_id: str, user_id: CurrentUser, engine: EngineDep) -> Response:
     """Download the game's report as one CSV file with players, questions and distribution."""
@@ -49,7 +52,10 @@ def game_report_csv(game_id: str, user_id: CurrentUser, engine: EngineDep) -> Re
 @router.get(
     "/games/{game_id}/report.xlsx",
     response_class=Response,
-    responses={**HOST_ONLY, 200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "Workbook"}},
+    responses={
+        **HOST_ONLY,
+        200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The report as an Excel workbook"},
+    },
 )
 def game_report_xlsx(game_id: str, user_id: CurrentUser, engine: EngineDep) -> Response:
     """Download the game's report as an Excel workbook with one sheet per table."""

@@ -58,7 +58,7 @@ QUIZ = {
     ],
 }
 
-# (question, nickname): (response, correct, elapsed_ms); the choice column is filled for the
+# (question, nickname): (response, correct, elapsed_ms). The choice column is also set for the
 # single choice, true/false and poll questions (0, 1 and 6).
 ANSWERS: dict[tuple[int, str], tuple[Any, bool | None, int]] = {
     (0, "Ada"): (0, True, 1000),
@@ -85,7 +85,7 @@ ANSWERS: dict[tuple[int, str], tuple[Any, bool | None, int]] = {
 }
 CHOICE_QUESTIONS = (0, 1, 6)
 
-# nickname: (total_score, reached_seq, kicked); the formula player reached 2500 before Bob.
+# nickname: (total_score, reached_seq, kicked). The formula player reached 2500 before Bob.
 PLAYERS = {
     "Ada": (5850, 20, False),
     "Bob": (2500, 18, False),

@@ -13,8 +13,10 @@ from tests.reports.conftest import ReportGame, headers, insert_game, insert_play
 
 @pytest.fixture
 def history(engine: Engine, report_game: ReportGame) -> dict[str, str]:
-    """Add a lobby the host never started, and a running game of the player's user that the
-    host plays in; return the game ids by name."""
+    """Add a lobby that the host never started and a running game that the host plays in.
+
+    The player's user hosts the running game. Returns the game ids by name.
+    """
     users = report_game.users
     lobby = insert_game(
         engine,
