@@ -381,7 +381,8 @@ def grade(question: AnyQuestion, response: dict[str, Any], shown: Sequence[int] 
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
-            or not math.isfinite(value)
+            # An int is always finite, and math.isfinite overflows on one beyond a float's range.
+            or (isinstance(value, float) and not math.isfinite(value))
         ):
             raise InvalidInputError("invalid_answer", f"value must be a number, got {value!r}")
         if not question.min <= value <= question.max:
