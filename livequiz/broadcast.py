@@ -123,10 +123,15 @@ def shows_leaderboard(state: GameState | None, frame_type: str) -> bool:
 def render(
     store: GameStore, game_id: GameId, planned: list[PlannedFrame], state: GameState | None = None
 ) -> dict[ConnectionId, list[bytes]]:
-    """Build every connection's frames for one game, reading its ranking once."""
+    """Build every connection's frames for one game, reading its ranking once.
+
+    ``state`` is the game as ``plan`` saw it; it is read here when not given.
+    """
     connections = store.connections(game_id)
     if not connections or not planned:
         return {}
+    if state is None:
+        state = current_state(store, game_id)
     with_board = {frame.type for frame in planned if shows_leaderboard(state, frame.type)}
     needs_ranking = bool(with_board) or any(frame.type == "reveal" for frame in planned)
     view = frames.LeaderboardView(store.ranking(game_id) if needs_ranking else [])

@@ -8,11 +8,11 @@ from fastapi.testclient import TestClient
 
 from functions.auth import deps
 from functions.auth.app import app
-from livequiz import db, lobby
+from livequiz import db, lobby, nicknames
 from livequiz.catalog import QuizSummary, StoredQuiz
 from livequiz.config import Settings
 from livequiz.errors import ConflictError, ServiceError
-from livequiz.ids import GameId, QuizId, UserId, new_game_id
+from livequiz.ids import GameId, PlayerId, QuizId, UserId, new_game_id
 from livequiz.quizzes import load_sample_quiz
 from livequiz.store import GameStore
 from livequiz.tokens import TokenKind, verify
@@ -199,13 +199,49 @@ def test_join_invalid_nicknames_rejected(client: TestClient, game: dict[str, Any
         assert response.json()["error"]["code"] == "invalid_nickname"
 
 
-def test_join_started_game_conflicts(
+def test_join_started_game_refused_without_late_join(
     client: TestClient, game: dict[str, Any], store: GameStore
 ) -> None:
-    store.redis.hset(store.key(game["game_id"], "game"), "phase", "question_open")
+    key = store.key(game["game_id"], "game")
+    store.redis.hset(key, mapping={"phase": "question_open", "late_join": 0})
     response = join(client, game["pin"], "Late")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "game_started"
+
+
+def test_late_join_starts_at_zero(
+    client: TestClient, game: dict[str, Any], store: GameStore
+) -> None:
+    # Late joins are on by default.
+    store.redis.hset(store.key(game["game_id"], "game"), "phase", "question_open")
+    response = join(client, game["pin"], "Late")
+    assert response.status_code == 201
+    player = PlayerId(response.json()["player_id"])
+    assert store.player_score(GameId(game["game_id"]), player)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [({"locked": 1}, "game_locked"), ({"phase": "ended"}, "game_ended")],
+)
+def test_join_locked_or_ended_game_conflicts(
+    client: TestClient, game: dict[str, Any], store: GameStore, fields: dict[str, Any], code: str
+) -> None:
+    store.redis.hset(store.key(game["game_id"], "game"), mapping=fields)
+    response = join(client, game["pin"], "Late")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == code
+
+
+def test_join_without_nickname_gets_generated_name(
+    client: TestClient, game: dict[str, Any]
+) -> None:
+    response = client.post("/games/join", json={"pin": game["pin"]})
+    assert response.status_code == 201, response.text
+    nickname = response.json()["nickname"]
+    adjective, _, animal = nickname.partition(" ")
+    assert adjective in nicknames.ADJECTIVES
+    assert animal in nicknames.ANIMALS
 
 
 def test_join_mysql_down_leaves_nothing(

@@ -13,6 +13,7 @@ from livequiz.events import Event, now_ms
 from livequiz.frames import FrameOrder
 from livequiz.ids import ConnectionId
 from livequiz.local.runtime import LocalRuntime
+from livequiz.quizzes import stored_question
 from livequiz.store import ConnectionRecord, Role
 from tests.conftest import scaled
 from tests.support import GameFixture, context, question, rmq_event
@@ -159,7 +160,8 @@ def test_gone_last_unanswered_player_closes_question(runtime, fanout, settings: 
     async def scenario() -> dict[str, Any]:
         [client] = await open_clients(runtime, [game.player_token("Ada")])
         state = game.store.state(game.game_id)
-        scored = rules.score_answer(state, 0, 1, state.opened_at_ms + 1000)
+        spec = stored_question(game.questions[0])
+        scored = rules.score_answer(state, 0, spec, {"choice": 1}, state.opened_at_ms + 1000)
         game.store.record_answer(
             game.game_id, game.players["Ada"], state, scored, state.opened_at_ms + 1000, ("", "")
         )
