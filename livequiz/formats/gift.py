@@ -1,6 +1,6 @@
 """Moodle's GIFT text format: ``parse_gift`` imports it and ``to_gift`` exports a quiz to it.
 
-A GIFT file holds questions separated by blank lines. Lines starting with ``//`` are comments,
+A GIFT file contains questions separated by blank lines. Lines starting with ``//`` are comments,
 and a ``$CATEGORY:`` line sets the category of the questions after it. A question is an
 optional ``::title::``, its text, and an answer block in braces, written after the text or
 inside it (the missing-word form, whose text gets ``_____`` where the block was)::
@@ -34,8 +34,9 @@ text), ``[plain]``, ``[html]`` or ``[markdown]``. Answers and feedback without o
 question's format. The game shows plain text, so HTML becomes its text: tags and comments
 are removed, entities decoded, and paragraphs and ``<br>`` become line breaks. Markdown is
 kept as written, markup characters included, because it reads well as plain text and
-removing the markup without rendering it could change the meaning. In moodle and plain
-text, a line break of the file joins its two lines with one space, as in Moodle's display.
+removing the markup without rendering it could change the meaning. Moodle and plain text
+are shown as written, tags included, except that a line break of the file joins its two
+lines with one space.
 
 Feedback. ``explanation`` is the general feedback (``####...``). Without one, it is the
 feedback of the first right answer that has feedback, or for a true/false question the first
@@ -49,9 +50,11 @@ place picked by a hash of the question text, so the middle of the slider gives n
 and an import of the same file gives the same sliders.
 
 What GIFT cannot carry. The time limit, points, image URL, the slider's range and step,
-"exact" scoring of a multiple select question with one right choice, our kind where the
-GIFT form does not imply it (poll, ordering, a multiple select question with one right
-choice), and a category that a ``$CATEGORY:`` line cannot express. ``to_gift`` writes these
+our kind where the GIFT form does not imply it (poll, ordering, a multiple select question
+with one right choice), and a category that a ``$CATEGORY:`` line cannot express, such as
+none after a category. The export also gives the right choices of a multiple select
+question weights that add up to 100%, as Moodle requires, so "exact" scoring needs the
+comment too. ``to_gift`` writes these
 as a JSON object in a comment right above the question, which ``parse_gift`` reads back::
 
     // livequiz: {"type": "poll", "time_limit": 30}
@@ -60,8 +63,8 @@ A GIFT reader other than this one treats that line as a comment. The comment may
 field of the question, so the round trip ``parse_gift(to_gift(quiz))`` gives back equal
 questions. The exceptions are carriage returns, which become line feeds, and the question
 titles, which our model has no field for. ``to_gift`` writes a poll as choices with no right
-answer (Moodle rejects that) and an ordering question as a matching question that pairs each
-item with its position.
+answer, which Moodle's choice questions do not allow, and an ordering question as a matching
+question that pairs each item with its position.
 
 Category. A Moodle category path such as ``$course$/top/Geography/Capitals`` loses its
 context (``$course$/``) and ``top/``, which name where Moodle stores it, and gives the
@@ -72,7 +75,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Any, Literal, NoReturn
@@ -102,7 +105,6 @@ MAX_GIFT_CHARS = 5_000_000
 METADATA_PREFIX = "livequiz:"
 CATEGORY_PREFIX = "$CATEGORY:"
 BLANK = "_____"
-FORMATS = ("moodle", "plain", "html", "markdown")
 ESCAPED = "~=#{}:\\"
 TRUE_FALSE_ANSWERS = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 FULL_CREDIT = Decimal(100)
@@ -133,7 +135,7 @@ class GiftImport:
 
 
 class _Invalid(Exception):
-    """A problem in the GIFT text; the caller adds the question's line."""
+    """A problem in the GIFT text. The caller adds the line where its question starts."""
 
 
 class _Unsupported(Exception):
@@ -221,7 +223,7 @@ class _HtmlText(HTMLParser):
 
     def _break(self) -> None:
         line = "".join(self._line)
-        # HTML collapses runs of ASCII whitespace outside <pre>; a no-break space stays.
+        # HTML collapses runs of ASCII whitespace outside <pre>, but a no-break space stays.
         self.lines.append(line.rstrip() if self._pre else re.sub(r" +", " ", line).strip())
         self._line = []
 
@@ -386,7 +388,7 @@ class _Question:
     text_format: Format
     embedded: bool
     form: Form | Literal["description"]
-    # The answer block without its general feedback; None for a description.
+    # The answer block without its braces and general feedback; empty for a description.
     answers_raw: str
     general_feedback: str | None
     category: str | None
@@ -459,16 +461,21 @@ def _form(answers_raw: str) -> Form:
     return "truefalse" if answer.strip() in TRUE_FALSE_ANSWERS else "shortanswer"
 
 
+def _without_title(raw: str) -> str:
+    if not raw.startswith("::"):
+        return raw
+    end = _find(raw, "::", 2)
+    if end < 0:
+        raise _Invalid("the title after :: is not closed: end it with ::")
+    return raw[end + 2 :].strip()
+
+
 def _read_question(block: _Block, category: str | None) -> _Question:
-    raw = "\n".join(block.lines).strip()
-    if raw.startswith("::"):
-        end = _find(raw, "::", 2)
-        if end < 0:
-            raise _Invalid("the title after :: is not closed: end it with ::")
-        raw = raw[end + 2 :].strip()
+    raw = _without_title("\n".join(block.lines).strip())
     text_format, raw = _take_format(raw, "moodle")
-    opening, closing = _find(raw, "{"), _find(raw, "}")
     metadata = block.metadata or {}
+
+    opening, closing = _find(raw, "{"), _find(raw, "}")
     if opening < 0 and closing < 0:
         text = _render(raw, text_format)
         return _Question(
@@ -486,9 +493,11 @@ def _read_question(block: _Block, category: str | None) -> _Question:
             "the question has a second answer block: a question has one, and literal braces "
             "are written \\{ and \\}"
         )
+
     embedded = bool(after.strip())
     stem = raw[:opening] + BLANK + after if embedded else raw[:opening]
     content = raw[opening + 1 : closing].strip()
+
     general_feedback = None
     separator = _find_last(content, "####")
     if separator >= 0:
@@ -518,13 +527,16 @@ def _right_feedback(answers: list[_Answer]) -> str | None:
     return next((a.feedback for a in answers if a.score > 0 and a.feedback), None)
 
 
+NO_RIGHT_ANSWER = (
+    "no answer is right: mark the right answer with = or give the right answers positive "
+    "weights such as ~%50%"
+)
+
+
 def _choice_kind(answers: list[_Answer]) -> str:
     positive = [answer for answer in answers if answer.score > 0]
     if not positive:
-        raise _Invalid(
-            "no answer is right: mark the right answer with = or give the right answers "
-            "positive weights such as ~%50%"
-        )
+        raise _Invalid(NO_RIGHT_ANSWER)
     if len(positive) == 1:
         if positive[0].score == FULL_CREDIT:
             return "single"
@@ -579,7 +591,7 @@ def _multiple(question: _Question) -> dict[str, Any]:
     answers = _answers(question)
     positive = [answer.score for answer in answers if answer.score > 0]
     if not positive:
-        _choice_kind(answers)
+        raise _Invalid(NO_RIGHT_ANSWER)
     return {
         "choices": [answer.text for answer in answers],
         "correct": [index for index, answer in enumerate(answers) if answer.score > 0],
@@ -640,8 +652,8 @@ def _true_false(question: _Question) -> dict[str, Any]:
     written = [_feedback(part, question.text_format) for _, part in feedback]
     return {
         "correct": TRUE_FALSE_ANSWERS[answer[1].strip()],
-        # The first feedback is for a wrong answer and the second for a right one; the first
-        # usually explains the answer, the second only congratulates.
+        # The first feedback is for a wrong answer and the second for a right one. The first
+        # usually explains the answer, while the second only congratulates.
         "explanation": question.general_feedback or next((f for f in written if f), None),
     }
 
@@ -947,7 +959,7 @@ def _body(question: AnyQuestion) -> str:
 def _metadata_for(question: AnyQuestion, body: str, category: str | None) -> dict[str, Any]:
     """Return the fields that ``body`` alone does not give back, with the time limit."""
     (written,) = _questions(body)
-    written = _Question(**{**written.__dict__, "category": category})
+    written = replace(written, category=category)
     metadata: dict[str, Any] = {}
     try:
         inferred = _inferred_kind(written)
@@ -956,10 +968,8 @@ def _metadata_for(question: AnyQuestion, body: str, category: str | None) -> dic
     if inferred != question.type:
         metadata["type"] = question.type
     try:
-        parsed = _build(
-            _Question(**{**written.__dict__, "metadata": {"type": question.type}}),
-            question.time_limit,
-        ).model_dump()
+        forced = replace(written, metadata={"type": question.type})
+        parsed = _build(forced, question.time_limit).model_dump()
     except (_Invalid, _Unsupported):
         parsed = {}
     for name, value in question.model_dump().items():
@@ -976,15 +986,11 @@ def to_gift(quiz: Quiz) -> str:
         parts[0] += "\n// Description: " + " ".join(quiz.description.split())
     category: str | None = None
     for question in quiz.questions:
-        wanted = question.category
-        if (
-            wanted is not None
-            and wanted != category
-            and "\n" not in wanted
-            and category_name(wanted) == wanted
-        ):
-            parts.append(f"{CATEGORY_PREFIX} {wanted}")
-            category = wanted
+        own = question.category
+        # A category that a $CATEGORY: line would not give back goes in the livequiz comment.
+        if own is not None and own != category and "\n" not in own and category_name(own) == own:
+            parts.append(f"{CATEGORY_PREFIX} {own}")
+            category = own
         body = _body(question)
         metadata = _metadata_for(question, body, category)
         comment = f"// {METADATA_PREFIX} {json.dumps(metadata, ensure_ascii=False)}"

@@ -80,8 +80,8 @@ def reference_text(part: dict[str, Any] | None, embedded: bool = False) -> str |
     if part["format"] == "html":
         text = html_to_text(text)
     if embedded:
-        # The reference joins the text around the block with spaces; Moodle and livequiz put
-        # _____ exactly where the block was, so punctuation right after it keeps no space.
+        # The reference joins the text around the block with spaces, but Moodle and livequiz
+        # put _____ exactly where the block was, so punctuation right after it has no space.
         text = re.sub(r"_____ (?=[.,;:!?])", "_____", text)
     return text.strip() or None
 
@@ -170,7 +170,7 @@ def expected_slider(item: dict[str, Any], base: dict[str, Any]) -> dict[str, Any
 
 def expected_true_false(item: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     # The reference names the feedback after # trueFeedback and the one after a second #
-    # falseFeedback, whatever the answer; livequiz takes the first one written.
+    # falseFeedback, whatever the answer. livequiz takes the first one written.
     feedback = reference_text(item["trueFeedback"]) or reference_text(item["falseFeedback"])
     return {
         **base,
