@@ -50,10 +50,11 @@ class GameFixture:
     host_user_id: int = 4242
     game_id: GameId = field(default_factory=new_game_id)
     players: dict[str, PlayerId] = field(default_factory=dict)
+    options: rules.GameOptions | None = None
 
     def __post_init__(self) -> None:
         self.pin = self.store.create_game(
-            self.game_id, 1, self.host_user_id, "Test quiz", self.questions
+            self.game_id, 1, self.host_user_id, "Test quiz", self.questions, self.options
         )
 
     @property
