@@ -865,7 +865,8 @@ def parse_gift(
         )
     questions: list[AnyQuestion] = []
     skipped: list[SkippedQuestion] = []
-    for question in _questions(text):
+    # Editors on Windows often start a UTF-8 file with a byte order mark.
+    for question in _questions(text.removeprefix("\ufeff")):
         try:
             questions.append(_build(question, time_limit))
         except _Unsupported as unsupported:

@@ -416,6 +416,13 @@ def test_formats_of_parts() -> None:
     assert moodle.text == "Moodle text over two lines \n and a break"
 
 
+def test_byte_order_mark_and_crlf() -> None:
+    gift = "\ufeff// comment\r\nQ?{T}\r\n\r\nR?\r\n{=a\r\n~b}"
+    first, second = parse_gift(gift).questions
+    assert first.text == "Q?"
+    assert second.model_dump(include={"text", "choices"}) == {"text": "R?", "choices": ["a", "b"]}
+
+
 def test_time_limit_argument() -> None:
     gift = 'Q?{T}\n\n// livequiz: {"time_limit": 90}\nR?{F}'
     limits = [q.time_limit for q in parse_gift(gift, time_limit=45).questions]
