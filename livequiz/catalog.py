@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from livequiz import db
-from livequiz.errors import NotFoundError
+from livequiz.errors import ConflictError, ForbiddenError, NotFoundError
 from livequiz.ids import QuizId, UserId
 from livequiz.questions import AnyQuestion, SingleChoice
 from livequiz.quizzes import Quiz, stored_question
@@ -33,9 +33,8 @@ class StoredQuiz:
     questions: list[AnyQuestion]
 
 
-def save_quiz(engine: Engine, owner_id: UserId, quiz: Quiz, source: str) -> QuizId:
-    """Insert a quiz and all its questions in one transaction, and return the quiz id."""
-    rows = [
+def _question_rows(quiz: Quiz) -> list[dict[str, Any]]:
+    return [
         {
             "position": position,
             "kind": question.type,
@@ -46,6 +45,11 @@ def save_quiz(engine: Engine, owner_id: UserId, quiz: Quiz, source: str) -> Quiz
         }
         for position, question in enumerate(quiz.questions)
     ]
+
+
+def save_quiz(engine: Engine, owner_id: UserId, quiz: Quiz, source: str) -> QuizId:
+    """Insert a quiz and all its questions in one transaction, and return the quiz id."""
+    rows = _question_rows(quiz)
     with engine.begin() as connection:
         result = connection.execute(
             sa.insert(db.quizzes).values(
@@ -60,6 +64,66 @@ def save_quiz(engine: Engine, owner_id: UserId, quiz: Quiz, source: str) -> Quiz
         "user %s saved quiz %s from %s with %d questions", owner_id, quiz_id, source, len(rows)
     )
     return quiz_id
+
+
+def _lock_owned_quiz(
+    connection: sa.Connection, quiz_id: int, owner_id: UserId, action: str
+) -> None:
+    """Lock the quiz's row until the transaction ends; raise unless ``owner_id`` owns it.
+
+    The lock makes a concurrent ``replace_quiz``, ``delete_quiz`` or game insert for the same
+    quiz wait until this transaction ends.
+    """
+    query = sa.select(db.quizzes.c.owner_id).where(db.quizzes.c.id == quiz_id).with_for_update()
+    owner = connection.execute(query).scalar_one_or_none()
+    if owner is None:
+        raise NotFoundError("unknown_quiz", f"quiz {quiz_id} does not exist")
+    if UserId(int(owner)) != owner_id:
+        raise ForbiddenError(
+            "not_quiz_owner",
+            f"quiz {quiz_id} belongs to another user: only its owner can {action} it",
+        )
+
+
+def replace_quiz(engine: Engine, quiz_id: int, owner_id: UserId, quiz: Quiz) -> None:
+    """Replace the title, description and questions of a quiz that ``owner_id`` owns.
+
+    Games already created keep the questions they copied when they were created, so editing
+    changes only the games created afterwards.
+    """
+    rows = [{**row, "quiz_id": quiz_id} for row in _question_rows(quiz)]
+    with engine.begin() as connection:
+        _lock_owned_quiz(connection, quiz_id, owner_id, "edit")
+        connection.execute(
+            sa.update(db.quizzes)
+            .where(db.quizzes.c.id == quiz_id)
+            .values(title=quiz.title, description=quiz.description)
+        )
+        connection.execute(sa.delete(db.questions).where(db.questions.c.quiz_id == quiz_id))
+        connection.execute(sa.insert(db.questions), rows)
+    logger.info("user %s replaced quiz %s with %d questions", owner_id, quiz_id, len(rows))
+
+
+def delete_quiz(engine: Engine, quiz_id: int, owner_id: UserId) -> None:
+    """Delete a quiz that ``owner_id`` owns, with its questions.
+
+    A quiz that any game was created from is kept, and ``ConflictError`` is raised, because the
+    game's history and results refer to the quiz.
+    """
+    with engine.begin() as connection:
+        _lock_owned_quiz(connection, quiz_id, owner_id, "delete")
+        game_count = connection.execute(
+            sa.select(sa.func.count()).select_from(db.games).where(db.games.c.quiz_id == quiz_id)
+        ).scalar_one()
+        if game_count:
+            raise ConflictError(
+                "quiz_in_use",
+                f"quiz {quiz_id} cannot be deleted because {game_count} game(s) were played "
+                "or opened with it and their results refer to it: edit the quiz instead",
+            )
+        connection.execute(sa.delete(db.questions).where(db.questions.c.quiz_id == quiz_id))
+        connection.execute(sa.delete(db.quizzes).where(db.quizzes.c.id == quiz_id))
+    logger.info("user %s deleted quiz %s", owner_id, quiz_id)
 
 
 def _summary_query() -> sa.Select[tuple[int, str, str, int, str, int]]:

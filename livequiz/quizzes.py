@@ -100,6 +100,12 @@ def parse_quiz(data: Any) -> Quiz:
         raise InvalidInputError("invalid_quiz", describe_errors(error)) from error
 
 
+def quiz_to_json(quiz: Quiz) -> str:
+    """Write a quiz in our JSON format, which ``parse_quiz`` reads back to an equal quiz."""
+    document = quiz.model_dump(mode="json", exclude_none=True)
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
 def load_sample_quiz() -> Quiz:
     return parse_quiz(json.loads(SAMPLE_QUIZ.read_text(encoding="utf-8")))
 
