@@ -24,13 +24,7 @@ from livequiz.catalog import QuizSummary, StoredQuiz
 from livequiz.errors import ClientError, ForbiddenError, InvalidInputError
 from livequiz.formats import csv_format, gift, kahoot, opentdb
 from livequiz.ids import UserId
-from livequiz.questions import (
-    AnyQuestion,
-    Ordering,
-    Slider,
-    TrueFalse,
-    shown_order,
-)
+from livequiz.questions import AnyQuestion, Ordering, TrueFalse, shown_order
 from livequiz.quizzes import Quiz
 
 router = APIRouter(prefix="/quizzes", tags=["quizzes"])
@@ -225,8 +219,6 @@ def _question_out(question: AnyQuestion, position: int, owned: bool) -> dict[str
         # number of their own, so players may see another order than this one.
         order = shown_order(len(question.items), position)
         item["items"] = [question.items[index] for index in order]
-    if isinstance(question, Slider):
-        item.pop("correct", None)
     return item
 
 
