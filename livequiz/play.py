@@ -488,15 +488,31 @@ class Play:
         player_id = PlayerId(viewer)
         total, _ = self.store.player_score(game_id, player_id)
         streak, last = self.store.streak(game_id, player_id)
-        frame["you"] = {"score": total, "streak": streak if last >= state.streak_prev else 0}
+        you: dict[str, Any] = {"score": total, "streak": streak if last >= state.streak_prev else 0}
+        frame["you"] = you
         if state.question >= 0:
             answer = self.store.answer(game_id, state.question, player_id)
             if answer is not None:
                 mine: dict[str, Any] = {"response": answer.get("response")}
                 if state.revealed:
                     mine.update(correct=answer["correct"], points=answer["points"])
-                frame["you"]["answer"] = mine
+                else:
+                    # The score and streak with this answer in them would tell the player
+                    # whether it was right before the reveal, so they are those from before it.
+                    you["score"] = total - int(answer["points"])
+                    you["streak"] = self._streak_before(game_id, player_id, state)
+                you["answer"] = mine
         return frame
+
+    def _streak_before(self, game_id: GameId, player_id: PlayerId, state: GameState) -> int:
+        """Return the player's run of right answers up to the last scored question before the
+        current one."""
+        if state.streak_prev < 0:
+            return 0
+        previous = self.store.answer(game_id, state.streak_prev, player_id)
+        if previous is None or previous.get("correct") is not True:
+            return 0
+        return int(previous.get("streak", 0))
 
     def _apply(
         self,
