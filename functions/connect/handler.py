@@ -32,10 +32,11 @@ def _record(connection_id: str, token: str | None) -> ConnectionRecord:
                 "not_host", f"user {claims.subject} is not the host of game {game_id}"
             )
         return ConnectionRecord(ConnectionId(connection_id), game_id, Role.HOST, HOST)
-    if claims.subject not in store.players(game_id):
-        raise NotFoundError("unknown_player", f"player {claims.subject} is not in game {game_id}")
+    # Kicked players are no longer in the players hash, so the kicked set is checked first.
     if store.is_kicked(game_id, claims.subject):
         raise ForbiddenError("kicked", "the host removed you from this game")
+    if claims.subject not in store.players(game_id):
+        raise NotFoundError("unknown_player", f"player {claims.subject} is not in game {game_id}")
     return ConnectionRecord(ConnectionId(connection_id), game_id, Role.PLAYER, claims.subject)
 
 

@@ -6,6 +6,7 @@
 -- ARGV: player, folded nickname, game TTL in seconds
 -- Returns the player's live connection id, or false.
 local player = ARGV[1]
+redis.call('HDEL', KEYS[1], player)
 if redis.call('HGET', KEYS[2], ARGV[2]) == player then
   redis.call('HDEL', KEYS[2], ARGV[2])
 end

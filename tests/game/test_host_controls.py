@@ -100,6 +100,16 @@ def test_kick_closes_when_rest_answered(make_table: Callable[..., Table]) -> Non
     assert [event["data"]["reason"] for event in closed] == ["all_answered"]
 
 
+def test_kick_leaves_player_count(make_table: Callable[..., Table]) -> None:
+    table = make_table([single(), single()], players=("Ada", "Bob", "Cy"))
+    bob = table.game.players["Bob"]
+    table.command("kick", player_id=bob)
+    sync = table.command("sync")
+    assert sync["players"] == 2
+    assert sync["online"] == 2
+    assert table.command("kick", player_id=bob)["code"] == "unknown_player"
+
+
 def test_kick_unknown_player(make_table: Callable[..., Table]) -> None:
     table = make_table([single()])
     assert table.command("kick", player_id="nobody")["code"] == "unknown_player"
