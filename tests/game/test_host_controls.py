@@ -320,6 +320,35 @@ def test_stale_advance_does_nothing(make_table: Callable[..., Table]) -> None:
     assert table.game.store.state(table.game_id).question == 2
 
 
+def test_pause_after_reveal_moves_advance(make_table: Callable[..., Table]) -> None:
+    table = make_table([single(), single()], auto_advance_s=5)
+    table.command("start")
+    table.answer("Ada", 0, choice=1)
+    table.answer("Bob", 0, choice=1)
+    first = table.timers(5000)
+    table.clock.advance(1000)
+    assert table.command("pause") == {"type": "ok", "action": "pause"}
+    # The advance set at the reveal fires while the game is paused.
+    table.clock.advance(4000)
+    table.fire(first)
+    assert table.phase() == "paused"
+    table.clock.advance(55_000)
+    table.command("resume")
+    assert table.phase() == "question_closed"
+    second = table.timers(5000)
+    assert [timer.data for timer in second] == [
+        {"question": 0, "round": 2, "deadline_ms": START_MS + 65_000}
+    ]
+    table.fire(first)
+    assert table.phase() == "question_closed"
+    table.clock.ms = START_MS + 65_000
+    table.fire(second)
+    state = table.game.store.state(table.game_id)
+    assert state.phase == "question_open"
+    assert state.question == 1
+    assert state.round == 3
+
+
 # The host's presence
 
 
@@ -380,3 +409,24 @@ def test_host_second_connection_keeps_game(make_table: Callable[..., Table]) -> 
     table.game.disconnect(table.host)
     assert table.timers(table.settings.host_grace_s * 1000) == []
     assert table.game.store.state(table.game_id).host_gone_at_ms == 0
+
+
+def test_host_check_of_earlier_absence(make_table: Callable[..., Table]) -> None:
+    table = make_table([single(time_limit=60), single()])
+    table.command("start")
+    table.game.disconnect(table.host)
+    grace_ms = table.settings.host_grace_s * 1000
+    earlier = table.timers(grace_ms)
+    table.clock.advance(1000)
+    table.host, _ = table.game.connect(table.game.host_token())
+    table.clock.advance(1000)
+    table.game.disconnect(table.host)
+    later = table.timers(grace_ms)
+    assert [timer.data["gone_at_ms"] for timer in later] == [START_MS + 2000]
+    # The check of the first absence comes due first and finds the host gone since later.
+    table.clock.ms = START_MS + grace_ms
+    table.fire(earlier)
+    assert table.phase() == "question_open"
+    table.clock.ms = START_MS + 2000 + grace_ms
+    table.fire(later)
+    assert table.phase() == "paused"
