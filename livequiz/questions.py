@@ -21,7 +21,7 @@ that share into points. A response of the wrong shape for the question raises
 
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, Any, Literal
@@ -34,6 +34,8 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -57,13 +59,18 @@ TimeLimit = Annotated[int, Field(ge=MIN_TIME_LIMIT_S, le=MAX_TIME_LIMIT_S)]
 Scoring = Literal["exact", "partial"]
 
 
-def _unique(values: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    for index, value in enumerate(values):
-        if value in seen:
-            raise ValueError(f"entries {seen[value]} and {index} are both {value!r}")
-        seen[value] = index
-    return values
+def _unique(name: str) -> Callable[[list[str]], list[str]]:
+    """A validator that rejects a list of ``name`` holding one value twice."""
+
+    def check(values: list[str]) -> list[str]:
+        seen: dict[str, int] = {}
+        for index, value in enumerate(values):
+            if value in seen:
+                raise ValueError(f"{name} {seen[value]} and {index} are both {value!r}")
+            seen[value] = index
+        return values
+
+    return check
 
 
 def _http_url(url: str | None) -> str | None:
@@ -75,7 +82,12 @@ def _http_url(url: str | None) -> str | None:
 Choices = Annotated[
     list[ChoiceText],
     Field(min_length=MIN_CHOICES, max_length=MAX_CHOICES),
-    AfterValidator(_unique),
+    AfterValidator(_unique("choices")),
+]
+Items = Annotated[
+    list[ChoiceText],
+    Field(min_length=MIN_CHOICES, max_length=MAX_CHOICES),
+    AfterValidator(_unique("items")),
 ]
 
 
@@ -110,10 +122,14 @@ class SingleChoice(QuestionBase):
     choices: Choices
     correct: int
 
-    @model_validator(mode="after")
-    def check_correct(self) -> "SingleChoice":
-        _check_index(self.correct, len(self.choices), "correct")
-        return self
+    @field_validator("correct")
+    @classmethod
+    def check_correct(cls, correct: int, info: ValidationInfo) -> int:
+        # Invalid choices are reported by their own validator, so the range check waits.
+        choices = info.data.get("choices")
+        if choices is not None:
+            _check_index(correct, len(choices), "correct")
+        return correct
 
     def option_count(self) -> int:
         return len(self.choices)
@@ -137,14 +153,16 @@ class MultipleSelect(QuestionBase):
     correct: list[int] = Field(min_length=1)
     scoring: Scoring = "exact"
 
-    @model_validator(mode="after")
-    def check_correct(self) -> "MultipleSelect":
-        for index in self.correct:
-            _check_index(index, len(self.choices), "an entry of correct")
-        if len(set(self.correct)) != len(self.correct):
+    @field_validator("correct")
+    @classmethod
+    def check_correct(cls, correct: list[int], info: ValidationInfo) -> list[int]:
+        choices = info.data.get("choices")
+        if choices is not None:
+            for index in correct:
+                _check_index(index, len(choices), "an entry of correct")
+        if len(set(correct)) != len(correct):
             raise ValueError("correct lists a choice twice")
-        object.__setattr__(self, "correct", sorted(self.correct))
-        return self
+        return sorted(correct)
 
     def option_count(self) -> int:
         return len(self.choices)
@@ -219,7 +237,7 @@ class Slider(QuestionBase):
 class Ordering(QuestionBase):
     type: Literal["ordering"]
     # The items in their right order; players see them shuffled.
-    items: Choices
+    items: Items
     scoring: Scoring = "exact"
 
     def option_count(self) -> int:

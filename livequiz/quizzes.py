@@ -24,6 +24,7 @@ from pydantic import (
 from livequiz.errors import InvalidInputError
 from livequiz.questions import (
     DEFAULT_TIME_LIMIT_S,
+    KINDS,
     MAX_TIME_LIMIT_S,
     MIN_TIME_LIMIT_S,
     AnyQuestion,
@@ -54,13 +55,19 @@ class Quiz(BaseModel):
 
 
 def error_location(location: Sequence[int | str]) -> str:
-    """Render a pydantic error location as a path, for example ``questions[3].choices``."""
+    """Render a pydantic error location as a path, for example ``questions[3].choices``.
+
+    The question type that pydantic names after a question's index is left out: the path
+    names the question and its field, and the message says what is wrong.
+    """
     path = ""
+    previous: int | str | None = None
     for part in location:
         if isinstance(part, int):
             path += f"[{part}]"
-        else:
+        elif not (isinstance(previous, int) and part in KINDS):
             path += f".{part}" if path else part
+        previous = part
     return path
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from livequiz import quizzes
+from livequiz import questions, quizzes
 from livequiz.errors import InvalidInputError
 from livequiz.formats import opentdb as opentdb_format
+from livequiz.questions import SingleChoice, TrueFalse
 
 OPENTDB_FILE = Path(__file__).resolve().parents[2].parent / "shared/data/opentdb/opentdb-5250.json"
 ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
@@ -34,8 +35,8 @@ def opentdb() -> dict[str, Any]:
 def test_sample_quiz_valid() -> None:
     quiz = quizzes.load_sample_quiz()
     assert len(quiz.questions) == 8
-    assert {len(question.choices) for question in quiz.questions} == {2, 3, 4}
-    assert any(question.choices == ["True", "False"] for question in quiz.questions)
+    # The demo's sample shows every question type.
+    assert {question.type for question in quiz.questions} == set(questions.KINDS)
 
 
 def test_time_limit_defaults_to_20() -> None:
@@ -108,10 +109,12 @@ def test_opentdb_places_correct_answer(opentdb: dict[str, Any]) -> None:
     positions: Counter[int] = Counter()
     for raw, question in zip(opentdb["results"], imported, strict=True):
         correct = opentdb_format.decode_opentdb_text(raw["correct_answer"])
-        assert question.choices[question.correct] == correct
         if raw["type"] == "boolean":
-            assert question.choices == ["True", "False"]
+            assert isinstance(question, TrueFalse)
+            assert question.correct is (correct == "True")
         else:
+            assert isinstance(question, SingleChoice)
+            assert question.choices[question.correct] == correct
             positions[question.correct] += 1
     # 4,467 four-choice questions: every slot gets roughly a quarter of them.
     assert sorted(positions) == [0, 1, 2, 3]
@@ -160,6 +163,15 @@ def test_redis_questions_override_limit() -> None:
     quiz = quizzes.load_sample_quiz()
     stored = quizzes.redis_questions(quiz.questions[:2])
     assert stored[0]["limit_ms"] == quiz.questions[0].time_limit * 1000
-    assert set(stored[0]) == {"text", "choices", "correct", "limit_ms"}
+    assert set(stored[0]) == {
+        "type",
+        "text",
+        "choices",
+        "correct",
+        "limit_ms",
+        "time_limit",
+        "points",
+        "explanation",
+    }
     overridden = quizzes.redis_questions(quiz.questions[:2], seconds_per_question=7)
     assert [item["limit_ms"] for item in overridden] == [7000, 7000]

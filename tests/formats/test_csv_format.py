@@ -170,7 +170,7 @@ def test_bad_rows_name_line_and_column() -> None:
         "line 3, column time_limit: Input should be greater than or equal to 5": (
             "single,Q?,A|B,1,4"
         ),
-        "line 3, column choices: entries 0 and 1 are both 'A'": "single,Q?,A|A,1,",
+        "line 3, column choices: choices 0 and 1 are both 'A'": "single,Q?,A|A,1,",
         "line 3, column choices, entry 1: String should have at most 200 characters": (
             f"single,Q?,{'x' * 201}|B,1,"
         ),

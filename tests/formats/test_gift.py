@@ -652,7 +652,7 @@ BROKEN = [
         "line 1: no numerical answer has full credit: write one with = or %100%",
     ),
     ("Year?{#}", "line 1: a numerical answer is empty: write a value such as {#42}"),
-    ("Pick?{=a ~a}", "line 1: choices: entries 0 and 1 are both 'a'"),
+    ("Pick?{=a ~a}", "line 1: choices: choices 0 and 1 are both 'a'"),
     (
         "Q?{T}\n\nPick?{=only}\n\nR?{=a ~}",
         "line 5: choices[1]: String should have at least 1 character",
