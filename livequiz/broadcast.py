@@ -2,8 +2,8 @@
 
 For every game in the batch the ranking and the connections are read from Redis once. Frames
 follow the order of the events. Consecutive ``scores.changed`` events collapse into one
-leaderboard frame, and one is dropped entirely when a later frame of the batch already carries
-the leaderboard (``question_closed``, ``game_ended``).
+``answered`` frame (how many players answered), and one is dropped entirely when a later frame
+of the batch closes or reveals the question or ends the game.
 """
 
 from dataclasses import dataclass
@@ -16,12 +16,13 @@ from livequiz.ids import ConnectionId, GameId
 from livequiz.rules import GamePhase, GameState
 from livequiz.store import GameStore
 
-# Frame types that include the leaderboard, when the game's options show it.
-WITH_LEADERBOARD = {"leaderboard", "question_closed", "reveal", "game_ended"}
+# Frame types that include the leaderboard, when the game's options show it. Frames of an open
+# or closed question carry no scores, which would tell players who was right before the reveal.
+WITH_LEADERBOARD = {"reveal", "game_ended"}
 # Frame types that belong to one round and are dropped when they arrive after it.
 OF_ROUND = {"question", "question_closed", "reveal"}
 FRAME_TYPES = {
-    "scores.changed": "leaderboard",
+    "scores.changed": "answered",
     "question.opened": "question",
     "question.closed": "question_closed",
     "question.revealed": "reveal",
@@ -38,19 +39,19 @@ class PlannedFrame:
 
 
 def plan(events: list[Event], state: GameState | None) -> list[PlannedFrame]:
-    """Return the frames one game's events call for, in order, with leaderboards coalesced.
+    """Return the frames one game's events call for, in order, with answered counts coalesced.
 
-    ``state`` is the game as it is now. A leaderboard of a question that is no longer open is
-    dropped: its answered count is out of date, and the question's close frame carries the
-    final leaderboard. A question or close frame of an earlier round is dropped too, since a
-    late publish must not take clients back to a question the game has left.
+    ``state`` is the game as it is now. An answered count of a question that is no longer open
+    is dropped: it is out of date, and the question's close frame carries the final count. A
+    question, close or reveal frame of an earlier round is dropped too, since a late publish
+    must not take clients back to a question the game has left.
     """
     planned: list[PlannedFrame] = []
     for event in events:
         frame_type = FRAME_TYPES.get(event.type)
         if frame_type is None:
             continue
-        if frame_type == "leaderboard" and not _is_open(state, event.data["question"]):
+        if frame_type == "answered" and not _is_open(state, event.data["question"]):
             continue
         if _is_stale(frame_type, state, event.data.get("round")):
             continue
@@ -63,7 +64,7 @@ def plan(events: list[Event], state: GameState | None) -> list[PlannedFrame]:
             if event.type == "game.ended"
             else event.data
         )
-        if frame_type == "leaderboard" and planned and planned[-1].type == "leaderboard":
+        if frame_type == "answered" and planned and planned[-1].type == "answered":
             # Answer handlers run in parallel, so their events can arrive out of order: the
             # highest count is the latest.
             previous = planned[-1].data
@@ -78,7 +79,7 @@ def plan(events: list[Event], state: GameState | None) -> list[PlannedFrame]:
             later.type in ("question_closed", "reveal", "game_ended")
             for later in planned[index + 1 :]
         )
-        if frame.type == "leaderboard" and superseded:
+        if frame.type == "answered" and superseded:
             continue
         result.append(frame)
     return result

@@ -99,7 +99,7 @@ class QuestionClosed(BaseModel):
 class QuestionRevealed(BaseModel):
     question: int = Field(ge=0)
     round: int = Field(ge=1)
-    type: str
+    question_type: str
     # questions.correct_answer: None for a poll.
     correct: Any = None
     answered: int = Field(ge=0)

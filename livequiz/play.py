@@ -326,7 +326,7 @@ class Play:
         data: dict[str, Any] = {
             "question": state.question,
             "round": state.round,
-            "type": spec.type,
+            "question_type": spec.type,
             "correct": questions.correct_answer(spec),
             "answered": len(answers),
             "right": right if spec.scored or spec.type != "poll" else None,

@@ -349,6 +349,14 @@ def shown_order(item_count: int, seed: int) -> list[int]:
     return order[::-1] if seed % 2 and item_count > 2 else order
 
 
+def snap(question: Slider, value: float) -> Fraction:
+    """The slider position nearest to ``value``: min plus a whole number of steps, halves
+    rounded up. A client's floating point sum such as 0.1 + 0.2 lands on 0.3."""
+    low, step = exact(question.min), exact(question.step)
+    steps = math.floor((exact(float(value)) - low) / step + Fraction(1, 2))
+    return low + steps * step
+
+
 def grade(question: AnyQuestion, response: dict[str, Any], shown: Sequence[int] = ()) -> Grade:
     """Grade a player's response, the fields of the answer message other than its routing.
 
@@ -408,13 +416,15 @@ def grade(question: AnyQuestion, response: dict[str, Any], shown: Sequence[int] 
                 "invalid_answer",
                 f"value {value} is outside the slider's range {question.min} to {question.max}",
             )
-        distance = abs(exact(float(value)) - exact(question.correct))
+        snapped = snap(question, value)
+        response = int(snapped) if snapped.denominator == 1 else float(snapped)
+        distance = abs(snapped - exact(question.correct))
         tolerance = exact(question.tolerance)
         if distance > tolerance:
-            return Grade(False, WRONG, value)
+            return Grade(False, WRONG, response)
         # Full points on the value, falling linearly to half at the edge of the tolerance.
         credit = RIGHT if tolerance == 0 else 1 - distance / (2 * tolerance)
-        return Grade(True, credit, value)
+        return Grade(True, credit, response)
     count = len(question.items)
     positions = _indices(_field(response, "order", "ordering"), count, "order")
     if len(positions) != count:

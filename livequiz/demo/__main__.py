@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import random
+import signal
 import statistics
 import sys
 import time
@@ -238,8 +239,19 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that leaving the ``with LocalStack`` block stops the
+    stack's processes: otherwise they would outlive the demo and consume its queues."""
+
+    def exit_now(signal_number: int, _frame: object) -> None:
+        raise SystemExit(128 + signal_number)
+
+    signal.signal(signal.SIGTERM, exit_now)
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    stop_on_sigterm()
     console = Console()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()

@@ -49,7 +49,7 @@ class GameView:
             text = frame["text"] if len(frame["text"]) <= 40 else frame["text"][:37] + "..."
             description = f"Q{frame['question'] + 1}/{frame['count']} {text}"
             self.tasks[frame["question"]] = self.progress.add_task(description, total=self.players)
-        elif kind in ("leaderboard", "question_closed") and frame["question"] in self.tasks:
+        elif kind in ("answered", "question_closed") and frame["question"] in self.tasks:
             self.progress.update(self.tasks[frame["question"]], completed=frame["answered"])
         if "top" in frame:
             self.top = frame["top"]

@@ -83,8 +83,8 @@ class SimulatedPlayer:
                     task.add_done_callback(tasks.discard)
                 elif frame["type"] in ("answer_received", "error"):
                     self._on_reply(frame)
-                elif frame["type"] in ("leaderboard", "question_closed", "reveal", "game_ended"):
-                    self._on_leaderboard(frame)
+                elif frame["type"] in ("answered", "question_closed", "reveal", "game_ended"):
+                    self._on_broadcast(frame)
                 if frame["type"] == "game_ended":
                     break
         self.tally.stale_frames += connection.stale
@@ -107,7 +107,7 @@ class SimulatedPlayer:
             self.tally.rejected[frame["code"]] = self.tally.rejected.get(frame["code"], 0) + 1
             self._pending_since = None
 
-    def _on_leaderboard(self, frame: Frame) -> None:
+    def _on_broadcast(self, frame: Frame) -> None:
         if frame.get("you", {}).get("score") is not None:
             self.tally.points[self.player_id] = frame["you"]["score"]
         # The first frame after the acknowledgement already counts the answer.

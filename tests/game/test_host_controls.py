@@ -242,7 +242,7 @@ def test_reveal_sends_answer(make_table: Callable[..., Table]) -> None:
         {
             "question": 0,
             "round": 1,
-            "type": "single",
+            "question_type": "single",
             "correct": 1,
             "answered": 2,
             "right": 1,

@@ -51,8 +51,9 @@ def test_gone_connection_is_removed_and_skipped(runtime, fanout, settings: Setti
         first = broadcast_function.handler(scores_event(settings, game, 1), context("broadcast"))
         assert first == {"processed": 1, "sent": 2, "gone": 1, "failed": 0}
         frames = [await next_frame(client) for client in clients]
-        assert [frame["type"] for frame in frames] == ["leaderboard", "leaderboard"]
-        assert [frame["you"]["rank"] for frame in frames] == [1, 2]
+        assert [frame["type"] for frame in frames] == ["answered", "answered"]
+        # No scores while the question is open: they would tell who was right.
+        assert [("top" in frame, "you" in frame) for frame in frames] == [(False, False)] * 2
         assert stale not in game.store.connections(game.game_id)
         second = broadcast_function.handler(scores_event(settings, game, 2), context("broadcast"))
         assert second == {"processed": 1, "sent": 2, "gone": 0, "failed": 0}
@@ -91,6 +92,10 @@ def test_late_older_frame_is_dropped_by_seq(runtime, fanout, settings: Settings)
     assert newer["answered"] == 2
 
 
+def ended_event(game: GameFixture) -> Event:
+    return Event("game.ended", game.game_id, "e", 0, {"ended_at_ms": 1, "players": []})
+
+
 def test_leaderboard_frame_stays_small_with_many_long_nicknames(settings: Settings) -> None:
     from livequiz import broadcast
 
@@ -104,18 +109,7 @@ def test_leaderboard_frame_stays_small_with_many_long_nicknames(settings: Settin
         ConnectionRecord(ConnectionId("SizeConnId00="), game.game_id, Role.PLAYER, viewer)
     )
     game.open_first_question()
-    planned = broadcast.plan(
-        state=game.store.state(game.game_id),
-        events=[
-            Event(
-                "scores.changed",
-                game.game_id,
-                "s",
-                0,
-                {"question": 0, "answered": 300, "online": 300},
-            )
-        ],
-    )
+    planned = broadcast.plan(state=game.store.state(game.game_id), events=[ended_event(game)])
     rendered = broadcast.render(game.store, game.game_id, planned)
     [payload] = rendered[ConnectionId("SizeConnId00=")]
     frame = json.loads(payload)
@@ -133,14 +127,7 @@ def test_markup_nickname_is_sent_as_text(settings: Settings) -> None:
     connection = ConnectionId("MarkupConnId=")
     game.store.connect(ConnectionRecord(connection, game.game_id, Role.PLAYER, player))
     game.open_first_question()
-    planned = broadcast.plan(
-        state=game.store.state(game.game_id),
-        events=[
-            Event(
-                "scores.changed", game.game_id, "s", 0, {"question": 0, "answered": 0, "online": 1}
-            )
-        ],
-    )
+    planned = broadcast.plan(state=game.store.state(game.game_id), events=[ended_event(game)])
     [payload] = broadcast.render(game.store, game.game_id, planned)[connection]
     assert json.loads(payload)["top"][0]["nickname"] == nickname
     # JSON carries the text as it is: no HTML escaping, which would double-escape in a client.

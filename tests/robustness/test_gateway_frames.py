@@ -91,7 +91,7 @@ def test_broadcast_skips_vanished_clients(
     make_game: Callable[..., GameFixture],
 ) -> None:
     game = lobby_with(make_game, 24)
-    # Broadcast sends leaderboards only while their question is open.
+    # Broadcast sends answered counts only while their question is open.
     game_key = game.store.key(game.game_id, "game")
     game.store.redis.hset(game_key, mapping={"phase": "question_open", "question": 0, "round": 1})
 
@@ -123,7 +123,7 @@ def test_broadcast_skips_vanished_clients(
     report, frames = asyncio.run(scenario())
     assert report["sent"] == 12
     assert report["failed"] == 0
-    assert frames == ["leaderboard"] * 12
+    assert frames == ["answered"] * 12
 
 
 def test_list_action_gets_error_frame_over_gateway(

@@ -16,21 +16,21 @@ def scores(question: int, answered: int) -> Event:
     return event("scores.changed", question=question, answered=answered, online=5)
 
 
-def test_plan_coalesces_leaderboards_to_highest_count() -> None:
+def test_plan_coalesces_answered_counts_to_highest() -> None:
     planned = plan([scores(1, 3), scores(1, 5), scores(1, 4)], OPEN_Q1)
-    assert [frame.type for frame in planned] == ["leaderboard"]
+    assert [frame.type for frame in planned] == ["answered"]
     assert planned[0].data["answered"] == 5
 
 
-def test_plan_drops_leaderboard_of_closed_question() -> None:
+def test_plan_drops_answered_count_of_closed_question() -> None:
     assert plan([scores(1, 4)], CLOSED_Q1) == []
 
 
-def test_plan_drops_leaderboard_of_earlier_question() -> None:
+def test_plan_drops_answered_count_of_earlier_question() -> None:
     assert plan([scores(0, 4)], OPEN_Q1) == []
 
 
-def test_plan_drops_leaderboard_before_close_frame() -> None:
+def test_plan_drops_answered_count_before_close_frame() -> None:
     closed = event("question.closed", question=1, correct=2, reason="deadline", answered=5)
     planned = plan([scores(1, 5), closed], OPEN_Q1)
     assert [frame.type for frame in planned] == ["question_closed"]
@@ -47,7 +47,7 @@ def test_plan_keeps_event_order() -> None:
         deadline_ms=20_000,
     )
     planned = plan([opened, scores(1, 1)], OPEN_Q1)
-    assert [frame.type for frame in planned] == ["question", "leaderboard"]
+    assert [frame.type for frame in planned] == ["question", "answered"]
 
 
 def test_plan_strips_player_list_from_end_frame() -> None:

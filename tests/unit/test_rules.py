@@ -86,9 +86,7 @@ def test_score_answer_other_question() -> None:
 
 
 def test_score_answer_closed_question() -> None:
-    closed = GameState(
-        phase=GamePhase.QUESTION_CLOSED, question_count=3, question=0
-    )
+    closed = GameState(phase=GamePhase.QUESTION_CLOSED, question_count=3, question=0)
     with pytest.raises(ConflictError) as caught:
         rules.score_answer(closed, 0, SPEC, {"choice": 2}, 101_000)
     assert caught.value.code == "question_not_open"
