@@ -417,14 +417,14 @@ def grade(question: AnyQuestion, response: dict[str, Any], shown: Sequence[int] 
                 f"value {value} is outside the slider's range {question.min} to {question.max}",
             )
         snapped = snap(question, value)
-        response = int(snapped) if snapped.denominator == 1 else float(snapped)
+        position = int(snapped) if snapped.denominator == 1 else float(snapped)
         distance = abs(snapped - exact(question.correct))
         tolerance = exact(question.tolerance)
         if distance > tolerance:
-            return Grade(False, WRONG, response)
+            return Grade(False, WRONG, position)
         # Full points on the value, falling linearly to half at the edge of the tolerance.
         credit = RIGHT if tolerance == 0 else 1 - distance / (2 * tolerance)
-        return Grade(True, credit, response)
+        return Grade(True, credit, position)
     count = len(question.items)
     positions = _indices(_field(response, "order", "ordering"), count, "order")
     if len(positions) != count:
