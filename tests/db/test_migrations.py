@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from livequiz import db, migrate
 from livequiz.config import Settings
@@ -105,4 +106,6 @@ def test_command_line_reports_head(url: str) -> None:
         timeout=60,
     )
     assert current.returncode == 0, current.stderr
-    assert "0001 (head)" in current.stdout
+    head = ScriptDirectory.from_config(migrate.alembic_config(url)).get_current_head()
+    assert head == "0002"
+    assert f"{head} (head)" in current.stdout
