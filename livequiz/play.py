@@ -201,7 +201,7 @@ class Play:
             return {"type": "ok", "action": action.value, "phase": GamePhase.ENDED.value}
         rules.check_phase(state, action)
 
-        spec, stored = self.spec(game_id, state.question + 1)
+        _, stored = self.spec(game_id, state.question + 1)
         previous_scored = state.question >= 0 and self.spec(game_id, state.question)[0].scored
         decision = rules.open_question(state, action, now_ms, stored["limit_ms"], previous_scored)
 
@@ -210,23 +210,9 @@ class Play:
             started = {"question_count": state.question_count, "started_at_ms": now_ms}
             event = Event("game.started", game_id, f"started:{game_id}", now_ms, started)
             entries.append(OutboxEntry("game.started", event))
-        entries.append(
-            self._deadline_entry(
-                game_id, decision.index, decision.round, now_ms, decision.deadline_ms
-            )
+        entries += self._opened_entries(
+            game_id, state, decision.index, decision.round, decision.deadline_ms, now_ms
         )
-        opened = {
-            "question": decision.index,
-            "round": decision.round,
-            "count": state.question_count,
-            "text": spec.text,
-            "view": questions.public_view(spec, stored.get("shown", ())),
-            "limit_ms": decision.limit_ms,
-            "deadline_ms": decision.deadline_ms,
-        }
-        event_id = f"opened:{game_id}:{decision.round}"
-        opened_event = Event("question.opened", game_id, event_id, now_ms, opened)
-        entries.append(OutboxEntry("question.opened", opened_event))
 
         self._apply(game_id, state, decision.fields(), entries, now_ms)
         self.store.touch(game_id)
@@ -239,6 +225,36 @@ class Play:
             "question": decision.index,
             "deadline_ms": decision.deadline_ms,
         }
+
+    def _opened_entries(
+        self,
+        game_id: GameId,
+        state: GameState,
+        index: int,
+        round_: int,
+        deadline_ms: int,
+        now_ms: int,
+        resumed: bool = False,
+    ) -> list[OutboxEntry]:
+        """The deadline timer and the question frame's event of question ``index`` opening in
+        ``round_``, or opening again after a pause when ``resumed``."""
+        spec, stored = self.spec(game_id, index)
+        data: dict[str, Any] = {
+            "question": index,
+            "round": round_,
+            "count": state.question_count,
+            "text": spec.text,
+            "view": questions.public_view(spec, stored.get("shown", ())),
+            "limit_ms": stored["limit_ms"],
+            "deadline_ms": deadline_ms,
+        }
+        if resumed:
+            data["resumed"] = True
+        event = Event("question.opened", game_id, f"opened:{game_id}:{round_}", now_ms, data)
+        return [
+            self._deadline_entry(game_id, index, round_, now_ms, deadline_ms),
+            OutboxEntry("question.opened", event),
+        ]
 
     @staticmethod
     def _deadline_entry(
@@ -290,22 +306,9 @@ class Play:
         entries = []
         if state.paused_from is GamePhase.QUESTION_OPEN:
             deadline_ms = int(fields["deadline_ms"])
-            spec, stored = self.spec(game_id, state.question)
-            entries.append(
-                self._deadline_entry(game_id, state.question, round_, now_ms, deadline_ms)
+            entries += self._opened_entries(
+                game_id, state, state.question, round_, deadline_ms, now_ms, resumed=True
             )
-            data = {
-                "question": state.question,
-                "round": round_,
-                "count": state.question_count,
-                "text": spec.text,
-                "view": questions.public_view(spec, stored.get("shown", ())),
-                "limit_ms": state.limit_ms,
-                "deadline_ms": deadline_ms,
-                "resumed": True,
-            }
-            event = Event("question.opened", game_id, f"opened:{game_id}:{round_}", now_ms, data)
-            entries.append(OutboxEntry("question.opened", event))
         else:
             data = {"question": state.question, "round": round_}
             event = Event("game.resumed", game_id, f"resumed:{game_id}:{round_}", now_ms, data)
@@ -371,11 +374,7 @@ class Play:
     def advance(self, game_id: GameId, question: int, round_: int, now_ms: int) -> bool:
         """Open the next question when the auto-advance timer of ``round_`` fires."""
         state = self._state(game_id, now_ms)
-        if (
-            state.phase is not GamePhase.QUESTION_CLOSED
-            or state.round != round_
-            or state.question != question
-        ):
+        if not rules.is_at(state, GamePhase.QUESTION_CLOSED, question, round_):
             logger.debug("advance of game %s round %d ignored: the game moved on", game_id, round_)
             return False
         self.open_next(game_id, Action.NEXT, now_ms)
@@ -555,11 +554,7 @@ class Play:
     def close_at_deadline(self, game_id: GameId, question: int, round_: int, now_ms: int) -> bool:
         """Close ``question`` if it is still open in ``round_``, and return whether it closed."""
         state = self._state(game_id, now_ms)
-        if (
-            state.phase is not GamePhase.QUESTION_OPEN
-            or state.round != round_
-            or state.question != question
-        ):
+        if not rules.is_at(state, GamePhase.QUESTION_OPEN, question, round_):
             logger.debug("deadline of game %s round %d ignored: the game moved on", game_id, round_)
             return False
         if not self._close(game_id, state, now_ms, "deadline"):

@@ -256,6 +256,11 @@ def resume(state: GameState, now_ms: int) -> dict[str, str | int]:
     return fields
 
 
+def is_at(state: GameState, phase: GamePhase, question: int, round_: int) -> bool:
+    """Whether the game is still where a timer set for ``question`` in ``round_`` expects."""
+    return state.phase is phase and state.question == question and state.round == round_
+
+
 def is_last_question(state: GameState) -> bool:
     return state.question + 1 >= state.question_count
 
