@@ -282,6 +282,8 @@ class Play:
             self._pause(game_id, state, now_ms, reason)
         elif action is Action.RESUME:
             self._resume(game_id, state, now_ms)
+            # Players may have left during the pause, so that everyone still here has answered.
+            self.close_if_everyone_answered(game_id, now_ms)
         elif action is Action.REVEAL:
             self.reveal(game_id, state, now_ms)
         elif action is Action.END:
@@ -412,7 +414,7 @@ class Play:
 
     def host_left(self, game_id: GameId, now_ms: int) -> None:
         """Start the grace period after the host's last connection closed."""
-        if self.store.host_connected(game_id):
+        if self.store.host_connected(game_id) or self.store.state(game_id).phase is GamePhase.ENDED:
             return
         self.store.set_host_gone(game_id, now_ms)
         try:

@@ -430,3 +430,28 @@ def test_host_check_of_earlier_absence(make_table: Callable[..., Table]) -> None
     table.clock.ms = START_MS + 2000 + grace_ms
     table.fire(later)
     assert table.phase() == "paused"
+
+
+def test_resume_closes_when_everyone_left_answered(make_table: Callable[..., Table]) -> None:
+    table = make_table([single(), single()])
+    table.command("start")
+    table.clock.advance(1000)
+    assert table.answer("Ada", 0, choice=1)["accepted"] is True
+    table.command("pause")
+    # Bob, the one player missing an answer, leaves during the pause.
+    table.game.disconnect(table.connections["Bob"])
+    assert table.phase() == "paused"
+    table.command("resume")
+    assert table.phase() == "question_closed"
+    closed = of_type(table.events(), "question.closed")
+    assert [event["data"]["reason"] for event in closed] == ["all_answered"]
+
+
+def test_host_leaving_ended_game_sets_no_timer(make_table: Callable[..., Table]) -> None:
+    table = make_table([single()])
+    table.command("start")
+    table.command("end")
+    assert table.phase() == "ended"
+    table.game.disconnect(table.host)
+    assert table.timers(table.settings.host_grace_s * 1000) == []
+    assert table.game.store.state(table.game_id).host_gone_at_ms == 0
