@@ -195,6 +195,16 @@ class Play:
         if (
             action is Action.NEXT
             and state.phase is GamePhase.QUESTION_CLOSED
+            and state.options.auto_reveal
+            and not state.revealed
+        ):
+            # The reveal after the close failed, for example on a publish: players see it now.
+            logger.warning("game %s reveals question %d late", game_id, state.question)
+            self.reveal(game_id, state, now_ms)
+            state = self.store.state(game_id)
+        if (
+            action is Action.NEXT
+            and state.phase is GamePhase.QUESTION_CLOSED
             and rules.is_last_question(state)
         ):
             self.end(game_id, state, now_ms)

@@ -455,3 +455,18 @@ def test_host_leaving_ended_game_sets_no_timer(make_table: Callable[..., Table])
     table.game.disconnect(table.host)
     assert table.timers(table.settings.host_grace_s * 1000) == []
     assert table.game.store.state(table.game_id).host_gone_at_ms == 0
+
+
+def test_next_reveals_a_missed_reveal_first(make_table: Callable[..., Table]) -> None:
+    table = make_table([single(), single()])
+    table.command("start")
+    table.clock.advance(1000)
+    table.answer("Ada", 0, choice=1)
+    table.answer("Bob", 0, choice=0)
+    assert table.phase() == "question_closed"
+    # As if the reveal that follows the close had failed to publish.
+    table.game.store.redis.hset(table.game.store.key(table.game_id, "game"), "revealed", 0)
+    table.events()
+    table.command("next")
+    kinds = [event["type"] for event in table.events()]
+    assert kinds.index("question.revealed") < kinds.index("question.opened")
