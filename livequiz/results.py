@@ -51,6 +51,7 @@ def game_results(engine: Engine, game_id: str) -> GameResults:
     """Read a game's results, or raise ``NotFoundError`` if MySQL has no such game.
 
     Players rank by total score, then by who reached it first (the lower ``reached_seq``).
+    Players the host kicked are left out.
     Players who never scored all have ``reached_seq`` 0 in MySQL, so they fall back to join
     order, and the player id decides the rest so that the order never changes between reads.
     """
@@ -61,7 +62,8 @@ def game_results(engine: Engine, game_id: str) -> GameResults:
     )
     player_query = (
         sa.select(players.player_id, players.nickname, players.total_score, players.correct_count)
-        .where(players.game_id == game_id)
+        # Kicked players leave the ranking; the host's report still lists them.
+        .where(players.game_id == game_id, players.kicked.is_(False))
         .order_by(
             players.total_score.desc(),
             players.reached_seq.asc(),

@@ -317,6 +317,21 @@ def test_results_rank_by_total_then_reached(
     ]
 
 
+def test_results_leave_out_kicked_players(
+    client: TestClient, game: dict[str, Any], api_settings: Settings
+) -> None:
+    ids = {name: join(client, game["pin"], name).json()["player_id"] for name in ("Ada", "Bob")}
+    players = db.game_players.c
+    with db.engine(api_settings.mysql_url).begin() as connection:
+        connection.execute(
+            sa.update(db.game_players)
+            .where(players.player_id == ids["Ada"])
+            .values(total_score=2000, kicked=True)
+        )
+    body = client.get(f"/games/{game['game_id']}/results").json()
+    assert [(player["nickname"], player["rank"]) for player in body["players"]] == [("Bob", 1)]
+
+
 def test_results_unknown_game(client: TestClient) -> None:
     response = client.get(f"/games/{new_game_id()}/results")
     assert response.status_code == 404
