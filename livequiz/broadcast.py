@@ -53,7 +53,7 @@ def plan(events: list[Event], state: GameState | None) -> list[PlannedFrame]:
             continue
         if frame_type == "answered" and not _is_open(state, event.data["question"]):
             continue
-        if _is_stale(frame_type, state, event.data.get("round")):
+        if _is_stale(frame_type, state, event.data):
             continue
         # The end event lists every player for persist, but the frame carries the leaderboard.
         data = (
@@ -91,12 +91,19 @@ def _is_open(state: GameState | None, question: int) -> bool:
     )
 
 
-def _is_stale(frame_type: str, state: GameState | None, round_: int | None) -> bool:
+def _is_stale(frame_type: str, state: GameState | None, data: dict[str, Any]) -> bool:
+    """Whether a frame belongs to a part of the game that has passed.
+
+    A question frame is stale once a later round started: a resume after a pause sends the
+    question again in a new round. A close or reveal frame is stale only once a later question
+    opened, because a pause and resume after the close also start a new round.
+    """
+    round_ = data.get("round")
     if state is None or round_ is None or frame_type not in OF_ROUND:
         return False
-    if frame_type == "question" and state.phase is GamePhase.ENDED:
-        return True
-    return round_ < state.round
+    if frame_type == "question":
+        return state.phase is GamePhase.ENDED or round_ < state.round
+    return int(data["question"]) < state.question
 
 
 def current_state(store: GameStore, game_id: GameId) -> GameState | None:
@@ -156,7 +163,7 @@ def render(
                     view if frame.type in with_board else None,
                     viewer,
                     sent_at,
-                    _your_result(frame, results, view, viewer),
+                    _your_result(frame, results, view, viewer, state),
                 ).encode()
                 for offset, frame in enumerate(planned)
             ]
@@ -169,12 +176,20 @@ def _your_result(
     results: dict[int, dict[str, dict[str, Any]]],
     view: frames.LeaderboardView,
     viewer: str,
+    state: GameState | None,
 ) -> dict[str, Any] | None:
     """A player's own result in a reveal frame: right or wrong, points, streak and total."""
     if frame.type != "reveal" or viewer == "host":
         return None
     answer = results.get(frame.data["question"], {}).get(viewer)
-    standing = view.for_viewer(viewer).get("you", {})
+    standing = dict(view.for_viewer(viewer).get("you", {}))
+    # Without the leaderboard after each question a player sees no rank; in survey mode
+    # ("never") no score either.
+    shown = state.options.leaderboard if state is not None else "never"
+    if shown != "every_question":
+        standing.pop("rank", None)
+    if shown == "never":
+        standing.pop("score", None)
     if answer is None:
         return {"answered": False, "correct": False, "points": 0, "streak": 0, **standing}
     return {

@@ -152,6 +152,8 @@ games = sa.Table(
     # The questions as played (``quizzes.redis_questions``), so editing the quiz later does
     # not change the game's report.
     sa.Column("questions", sa.JSON, nullable=True),
+    # Index of the last question revealed to players, or NULL before the first reveal.
+    sa.Column("revealed_through", sa.Integer, nullable=True),
     **TABLE_OPTIONS,
 )
 

@@ -44,7 +44,7 @@ DEAD_LETTER_EXCHANGE_SUFFIX = ".dead"
 DEADLINE_ROUTING_KEY = "question.deadline"
 
 ROUTES: dict[str, tuple[str, ...]] = {
-    "persist": ("answer.accepted", "game.*", "player.kicked"),
+    "persist": ("answer.accepted", "game.*", "player.kicked", "question.revealed"),
     "broadcast": ("scores.changed", "question.*", "game.*", "player.*"),
     "deadline": (DEADLINE_ROUTING_KEY,),
 }

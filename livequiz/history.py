@@ -36,6 +36,7 @@ from livequiz.payloads import (
     GameEnded,
     GameStarted,
     PlayerKicked,
+    QuestionRevealed,
     validated,
 )
 
@@ -67,6 +68,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     "answer.accepted": AnswerAccepted,
     "game.ended": GameEnded,
     "player.kicked": PlayerKicked,
+    "question.revealed": QuestionRevealed,
 }
 
 
@@ -193,6 +195,21 @@ def _player_kicked(connection: Connection, game_id: str, kicked: PlayerKicked) -
         )
 
 
+def _question_revealed(connection: Connection, game_id: str, revealed: QuestionRevealed) -> None:
+    # GREATEST keeps the highest index whatever order reveals arrive in, and a redelivery
+    # changes nothing. COALESCE stands in for NULL, which GREATEST would return.
+    games = db.games.c
+    connection.execute(
+        sa.update(db.games)
+        .where(games.id == game_id)
+        .values(
+            revealed_through=sa.func.greatest(
+                sa.func.coalesce(games.revealed_through, -1), revealed.question
+            )
+        )
+    )
+
+
 def _game_ended(connection: Connection, game_id: str, ended: GameEnded) -> None:
     games = db.games.c
     players = db.game_players.c
@@ -290,6 +307,8 @@ def apply(connection: Connection, work: Work, stored: StoredAnswers | None = Non
         _answer_accepted(connection, game_id, payload)
     elif isinstance(payload, PlayerKicked):
         _player_kicked(connection, game_id, payload)
+    elif isinstance(payload, QuestionRevealed):
+        _question_revealed(connection, game_id, payload)
     elif isinstance(payload, GameEnded):
         if stored is not None:
             _reconcile_answers(connection, game_id, stored)

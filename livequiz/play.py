@@ -545,6 +545,10 @@ class Play:
             self._drain(game_id, token, now_ms)
 
     def end(self, game_id: GameId, state: GameState, now_ms: int, reason: str = "finished") -> None:
+        if state.phase is GamePhase.QUESTION_OPEN:
+            # Closed first, so that no answer can change the ranking once it has been read.
+            self._close(game_id, state, now_ms, "ended")
+            state = self.store.state(game_id)
         ranking = self.store.ranking(game_id)
         players = [
             {

@@ -50,43 +50,45 @@ def ranking_order(players: Any) -> list[sa.UnaryExpression[Any]]:
 def game_results(engine: Engine, game_id: str) -> GameResults:
     """Read a game's results, or raise ``NotFoundError`` if MySQL has no such game.
 
-    Players rank by total score, then by who reached it first (the lower ``reached_seq``).
-    Players the host kicked are left out.
-    Players who never scored all have ``reached_seq`` 0 in MySQL, so they fall back to join
-    order, and the player id decides the rest so that the order never changes between reads.
+    Once the game has ended, players rank by total score, then by who reached it first (the
+    lower ``reached_seq``). Players who never scored all have ``reached_seq`` 0 in MySQL, so
+    they fall back to join order, and the player id decides the rest so that the order never
+    changes between reads. Players the host kicked are left out.
+
+    While the game runs, the results count only the questions revealed so far, so that they
+    never tell whether an answer to the open question was right; equal scores then rank by
+    join order, since the order in which scores were reached includes unrevealed answers.
     """
-    players = db.game_players.c
     answers = db.answers.c
-    game_query = sa.select(db.games.c.status, db.games.c.question_count).where(
-        db.games.c.id == game_id
-    )
-    player_query = (
-        sa.select(players.player_id, players.nickname, players.total_score, players.correct_count)
-        # Kicked players leave the ranking; the host's report still lists them.
-        .where(players.game_id == game_id, players.kicked.is_(False))
-        .order_by(
-            players.total_score.desc(),
-            players.reached_seq.asc(),
-            players.joined_at.asc(),
-            players.player_id.asc(),
-        )
-    )
-    count_query = (
-        sa.select(
-            answers.question_index,
-            sa.func.count().label("answers"),
-            sa.func.coalesce(sa.func.sum(sa.cast(answers.correct, sa.Integer)), 0).label(
-                "correct_answers"
-            ),
-        )
-        .where(answers.game_id == game_id)
-        .group_by(answers.question_index)
-    )
+    game_query = sa.select(
+        db.games.c.status, db.games.c.question_count, db.games.c.revealed_through
+    ).where(db.games.c.id == game_id)
     with engine.connect() as connection:
         game = connection.execute(game_query).first()
         if game is None:
             raise NotFoundError("unknown_game", f"game {game_id} does not exist")
-        player_rows = connection.execute(player_query).all()
+        ended = game.status == db.GameStatus.ENDED.value
+        counted = (
+            answers.game_id == game_id
+            if ended
+            else sa.and_(
+                answers.game_id == game_id,
+                answers.question_index
+                <= (-1 if game.revealed_through is None else game.revealed_through),
+            )
+        )
+        player_rows = connection.execute(_player_query(game_id, ended, counted)).all()
+        count_query = (
+            sa.select(
+                answers.question_index,
+                sa.func.count().label("answers"),
+                sa.func.coalesce(sa.func.sum(sa.cast(answers.correct, sa.Integer)), 0).label(
+                    "correct_answers"
+                ),
+            )
+            .where(counted)
+            .group_by(answers.question_index)
+        )
         count_rows = connection.execute(count_query).all()
     counts = {row.question_index: row for row in count_rows}
     question_results = []
@@ -108,12 +110,51 @@ def game_results(engine: Engine, game_id: str) -> GameResults:
                 rank=rank,
                 player_id=row.player_id,
                 nickname=row.nickname,
-                score=row.total_score,
-                correct_count=row.correct_count,
+                score=int(row.score),
+                correct_count=int(row.correct_count),
             )
             for rank, row in enumerate(player_rows, start=1)
         ],
         questions=question_results,
+    )
+
+
+def _player_query(game_id: str, ended: bool, counted: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    players = db.game_players.c
+    playing = sa.and_(players.game_id == game_id, players.kicked.is_(False))
+    if ended:
+        return (
+            sa.select(
+                players.player_id,
+                players.nickname,
+                players.total_score.label("score"),
+                players.correct_count,
+            )
+            .where(playing)
+            .order_by(*ranking_order(players))
+        )
+    answers = db.answers.c
+    revealed = (
+        sa.select(
+            answers.player_id,
+            sa.func.sum(answers.points).label("score"),
+            sa.func.sum(sa.cast(answers.correct, sa.Integer)).label("correct_count"),
+        )
+        .where(counted)
+        .group_by(answers.player_id)
+        .subquery()
+    )
+    score = sa.func.coalesce(revealed.c.score, 0)
+    return (
+        sa.select(
+            players.player_id,
+            players.nickname,
+            score.label("score"),
+            sa.func.coalesce(revealed.c.correct_count, 0).label("correct_count"),
+        )
+        .outerjoin(revealed, revealed.c.player_id == players.player_id)
+        .where(playing)
+        .order_by(score.desc(), players.joined_at.asc(), players.player_id.asc())
     )
 
 

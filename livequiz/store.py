@@ -245,13 +245,11 @@ class GameStore:
 
     def kick(self, game_id: GameId, player_id: PlayerId) -> ConnectionId | None:
         """Remove a player from the game and the ranking for good, and return their live
-        connection, whose record is deleted. The nickname becomes free again."""
-        players = self.players(game_id)
-        if player_id not in players:
+        connection, whose record is deleted. The nickname stays taken in this game."""
+        if not self.redis.hexists(self.key(game_id, "players"), player_id):
             raise NotFoundError("unknown_player", f"player {player_id} is not in game {game_id}")
-        keys = self._keys(game_id, "players", "nicknames", "ranking", "online", "conns", "kicked")
-        folded_nickname = players[player_id].get("folded", "")
-        connection = self._kick(keys=keys, args=[player_id, folded_nickname, self.game_ttl_s])
+        keys = self._keys(game_id, "players", "ranking", "online", "conns", "kicked")
+        connection = self._kick(keys=keys, args=[player_id, self.game_ttl_s])
         if connection:
             self.redis.delete(f"lq:conn:{connection}")
             return ConnectionId(connection)

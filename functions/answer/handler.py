@@ -55,7 +55,8 @@ def _parse(body: str | None) -> dict[str, Any]:
         )
     try:
         message = json.loads(raw)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
+        # Nesting deeper than the JSON parser's recursion limit fits in a small message.
         raise InvalidInputError(
             "invalid_json", f"the message is not valid JSON: {error}"
         ) from error

@@ -426,7 +426,8 @@ async def _uploaded_file(request: Request, format: ImportFormat) -> bytes:
 def _json_document(data: bytes, name: str) -> Any:
     try:
         return json.loads(data)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
+        # RecursionError: nesting deeper than the parser's recursion limit.
         raise InvalidInputError("invalid_json", f"{name} is not valid JSON: {error}") from error
 
 

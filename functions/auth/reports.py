@@ -101,7 +101,8 @@ def user_history(
     user_id: CurrentUser,
     engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded so that the value fits MySQL's OFFSET, a signed 64-bit integer.
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> HistoryResponse:
     """List the games the user hosted or played in, newest first."""
     found = results.user_history(engine, user_id, limit, offset)

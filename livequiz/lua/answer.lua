@@ -52,7 +52,11 @@ if right == '1' then
 elseif right == '0' then
   redis.call('HDEL', KEYS[10], player)
 elseif kept then
-  streak = tonumber(string.match(kept, '^(%d+):'))
+  -- An answer that does not count keeps the streak, if a missed question has not broken it.
+  local count, last = string.match(kept, '^(%d+):(-?%d+)$')
+  if last == streak_prev then
+    streak = tonumber(count)
+  end
 end
 redis.call('EXPIRE', KEYS[10], ttl)
 points = points + bonus

@@ -278,6 +278,10 @@ def test_results_rank_by_total_then_reached(
     scores = {"Later": (900, 5, 1), "Earlier": (900, 3, 1), "Leader": (1500, 7, 2)}
     players = db.game_players.c
     with db.engine(api_settings.mysql_url).begin() as connection:
+        # The final ranking: while a game runs, results count only revealed questions.
+        connection.execute(
+            sa.update(db.games).where(db.games.c.id == game["game_id"]).values(status="ended")
+        )
         for name, (total, reached, correct) in scores.items():
             connection.execute(
                 sa.update(db.game_players)
@@ -301,7 +305,7 @@ def test_results_rank_by_total_then_reached(
     response = client.get(f"/games/{game['game_id']}/results")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "lobby"
+    assert body["status"] == "ended"
     assert [player["nickname"] for player in body["players"][:3]] == ["Leader", "Earlier", "Later"]
     assert [player["rank"] for player in body["players"]] == [1, 2, 3, 4, 5]
     assert body["players"][0]["score"] == 1500
@@ -323,6 +327,9 @@ def test_results_leave_out_kicked_players(
     ids = {name: join(client, game["pin"], name).json()["player_id"] for name in ("Ada", "Bob")}
     players = db.game_players.c
     with db.engine(api_settings.mysql_url).begin() as connection:
+        connection.execute(
+            sa.update(db.games).where(db.games.c.id == game["game_id"]).values(status="ended")
+        )
         connection.execute(
             sa.update(db.game_players)
             .where(players.player_id == ids["Ada"])

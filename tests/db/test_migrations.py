@@ -107,5 +107,5 @@ def test_command_line_reports_head(url: str) -> None:
     )
     assert current.returncode == 0, current.stderr
     head = ScriptDirectory.from_config(migrate.alembic_config(url)).get_current_head()
-    assert head == "0002"
+    assert head == "0003"
     assert f"{head} (head)" in current.stdout
