@@ -107,6 +107,8 @@ class QuestionRevealed(BaseModel):
     right: int | None = None
     distribution: dict[str, Any]
     explanation: str | None = None
+    # An ordering question's items in their right order.
+    items: list[str] | None = None
 
 
 class GamePaused(BaseModel):

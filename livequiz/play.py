@@ -334,7 +334,7 @@ class Play:
         """Show the right answer, the explanation and how players answered; then, with
         auto-advance, set the timer of the next question."""
         rules.check_phase(state, Action.REVEAL)
-        spec, _ = self.spec(game_id, state.question)
+        spec, stored = self.spec(game_id, state.question)
         answers = self.store.answers(game_id, state.question)
         responses = [answer.get("response", answer.get("choice")) for answer in answers.values()]
         right = sum(1 for answer in answers.values() if answer.get("correct") is True)
@@ -342,13 +342,16 @@ class Play:
             "question": state.question,
             "round": state.round,
             "question_type": spec.type,
-            "correct": questions.correct_answer(spec),
+            "correct": questions.correct_answer(spec, stored.get("shown", ())),
             "answered": len(answers),
             "right": right if spec.scored or spec.type != "poll" else None,
             "distribution": questions.distribution(spec, responses),
         }
         if spec.explanation:
             data["explanation"] = spec.explanation
+        if isinstance(spec, questions.Ordering):
+            # The items in their right order; a player's response lists indexes into it.
+            data["items"] = list(spec.items)
         event_id = f"revealed:{game_id}:{state.round}"
         entries = [
             OutboxEntry(

@@ -336,7 +336,7 @@ def _indices(value: Any, count: int, name: str) -> list[int]:
 def _field(response: dict[str, Any], name: str, kind: str) -> Any:
     if name not in response:
         raise InvalidInputError(
-            "missing_field", f"an answer to a {kind} question needs the field {name!r}"
+            "missing_field", f"an answer to this {kind} question needs the field {name!r}"
         )
     return response[name]
 
@@ -364,9 +364,9 @@ def grade(question: AnyQuestion, response: dict[str, Any], shown: Sequence[int] 
     ``order`` lists positions in that shown list.
     """
     if isinstance(question, SingleChoice | TrueFalse | Poll):
-        choice = _index(
-            _field(response, "choice", question.type), question.option_count(), "choice"
-        )
+        # The choice of a true/false question is 0 for True and 1 for False.
+        name = "choice (0 for True, 1 for False)" if isinstance(question, TrueFalse) else "choice"
+        choice = _index(_field(response, "choice", question.type), question.option_count(), name)
         if isinstance(question, Poll):
             return Grade(None, WRONG, choice, (choice,))
         right = (
@@ -440,8 +440,12 @@ def grade(question: AnyQuestion, response: dict[str, Any], shown: Sequence[int] 
     return Grade(correct, credit, order)
 
 
-def correct_answer(question: AnyQuestion) -> Any:
-    """What the reveal shows as the right answer, in the response's form; None for a poll."""
+def correct_answer(question: AnyQuestion, shown: Sequence[int] = ()) -> Any:
+    """What the reveal shows as the right answer, in the response's form; None for a poll.
+
+    For an ordering question it is the right order as positions in the list players were
+    shown (``shown``), which is the form of their ``order``.
+    """
     if isinstance(question, SingleChoice):
         return question.correct
     if isinstance(question, TrueFalse):
@@ -453,7 +457,8 @@ def correct_answer(question: AnyQuestion) -> Any:
     if isinstance(question, Slider):
         return {"value": question.correct, "tolerance": question.tolerance}
     if isinstance(question, Ordering):
-        return list(range(len(question.items)))
+        order = list(shown) or list(range(len(question.items)))
+        return [order.index(item) for item in range(len(question.items))]
     return None
 
 

@@ -60,7 +60,11 @@ def issue(settings: Settings, claims: Claims, ttl_s: int | None = None) -> str:
 def verify(settings: Settings, token: str | None, *kinds: TokenKind) -> Claims:
     """Check the signature, expiry and kind of ``token``, raising ``UnauthorizedError``."""
     if not token:
-        raise UnauthorizedError("missing_token", "a token is required: log in or join a game first")
+        if TokenKind.ACCESS in kinds:
+            hint = "log in and send the access token as Authorization: Bearer <token>"
+        else:
+            hint = "connect with ?token= and the host or player token of the game"
+        raise UnauthorizedError("missing_token", f"a token is required: {hint}")
     try:
         payload = jwt.decode(
             token,

@@ -127,9 +127,11 @@ def test_every_kind_reveals_answer(make_table: Callable[..., Table]) -> None:
         [0, 1, 2, 3],
         ["Paris", "Paname"],
         {"value": 50.0, "tolerance": 10.0},
-        [0, 1, 2, 3],
+        # The right order as positions in the shown list, which is [2, 1, 0, 3] here.
+        [2, 1, 0, 3],
         None,
     ]
+    assert revealed[5]["data"]["items"] == QUESTIONS[5]["items"]
     assert [event["data"]["right"] for event in revealed] == [1, 2, 1, 2, 2, 1, None]
     assert revealed[3]["data"]["distribution"] == {"counts": [1, 1], "other": 0}
     assert revealed[6]["data"]["distribution"] == {"counts": [1, 1]}
