@@ -17,10 +17,12 @@ Timestamps are ``DATETIME(3)`` in UTC: each connection sets ``time_zone`` to ``+
 """
 
 import threading
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import AfterValidator
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Engine, make_url
 
@@ -55,6 +57,15 @@ def _key(length: int) -> mysql.VARCHAR:
 def _id32() -> mysql.CHAR:
     # Ids are 32 hex characters (``uuid4().hex``), compared byte for byte.
     return mysql.CHAR(32, charset=CHARSET, collation=KEY_COLLATION)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Mark a naive ``DATETIME`` read back from MySQL as the UTC time it is."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# A timestamp from MySQL in an API model: serialised with its +00:00 offset.
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def _timestamp() -> mysql.DATETIME:

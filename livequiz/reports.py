@@ -34,7 +34,6 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -107,9 +106,9 @@ class GameReport(BaseModel):
     game_id: str
     quiz_title: str
     status: str
-    created_at: datetime
-    started_at: datetime | None
-    ended_at: datetime | None
+    created_at: db.UtcDatetime
+    started_at: db.UtcDatetime | None
+    ended_at: db.UtcDatetime | None
     player_count: int
     question_count: int
     players: list[PlayerReport]

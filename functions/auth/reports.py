@@ -1,6 +1,5 @@
 """Routes for a game's report (JSON, CSV, Excel), for its host, and for a user's history."""
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -8,6 +7,7 @@ from pydantic import BaseModel
 
 from functions.auth.deps import CurrentUser, EngineDep
 from livequiz import reports, results
+from livequiz.db import UtcDatetime
 
 router = APIRouter(tags=["reports"])
 
@@ -71,7 +71,7 @@ class HostedGameOut(BaseModel):
     role: Literal["host"] = "host"
     game_id: str
     quiz_title: str
-    date: datetime
+    date: UtcDatetime
     status: str
     player_count: int
     winner: str | None
@@ -81,7 +81,7 @@ class PlayedGameOut(BaseModel):
     role: Literal["player"] = "player"
     game_id: str
     quiz_title: str
-    date: datetime
+    date: UtcDatetime
     status: str
     nickname: str
     rank: int | None

@@ -85,9 +85,9 @@ def test_host_history_newest_first(
     body = read_history(client, report_settings, report_game.users.host)
     assert body == {
         "games": [
-            hosted(history["lobby"], "2026-12-02T09:00:00", "lobby", 0, None),
-            played(history["running"], "2026-12-01T12:00:00", "running", "HostPlays", 2, 300, 2),
-            hosted(history["ended"], "2026-12-01T10:00:00", "ended", 3, "Ada"),
+            hosted(history["lobby"], "2026-12-02T09:00:00Z", "lobby", 0, None),
+            played(history["running"], "2026-12-01T12:00:00Z", "running", "HostPlays", 2, 300, 2),
+            hosted(history["ended"], "2026-12-01T10:00:00Z", "ended", 3, "Ada"),
         ],
         "total": 3,
         "limit": 20,
@@ -118,8 +118,8 @@ def test_player_history_with_rank(
     body = read_history(client, report_settings, report_game.users.player)
     # The running game has a leader but no winner yet.
     assert body["games"] == [
-        hosted(history["running"], "2026-12-01T12:00:00", "running", 2, None),
-        played(history["ended"], "2026-12-01T10:00:00", "ended", "Bob", 3, 2500, 3),
+        hosted(history["running"], "2026-12-01T12:00:00Z", "running", 2, None),
+        played(history["ended"], "2026-12-01T10:00:00Z", "ended", "Bob", 3, 2500, 3),
     ]
 
 
@@ -128,7 +128,7 @@ def test_kicked_player_has_no_rank(
 ) -> None:
     body = read_history(client, report_settings, report_game.users.kicked)
     assert body["games"] == [
-        played(report_game.game_id, "2026-12-01T10:00:00", "ended", "Kim", None, 0, 3)
+        played(report_game.game_id, "2026-12-01T10:00:00Z", "ended", "Kim", None, 0, 3)
     ]
 
 

@@ -43,9 +43,9 @@ def expected_report(game: ReportGame) -> dict[str, Any]:
         "game_id": game.game_id,
         "quiz_title": "Mixed bag",
         "status": "ended",
-        "created_at": "2026-12-01T09:55:00",
-        "started_at": "2026-12-01T10:00:00",
-        "ended_at": "2026-12-01T10:09:30.250000",
+        "created_at": "2026-12-01T09:55:00Z",
+        "started_at": "2026-12-01T10:00:00Z",
+        "ended_at": "2026-12-01T10:09:30.250000Z",
         "player_count": 3,
         "question_count": 7,
         "players": [
