@@ -441,6 +441,10 @@ def _text(data: bytes, code: str) -> str:
 
 
 def _new_quiz(title: str, questions: list[AnyQuestion]) -> Quiz:
+    if not questions:
+        raise InvalidInputError(
+            "no_questions", "the file holds no question we can play, so there is nothing to import"
+        )
     try:
         return Quiz(title=title, questions=questions)
     except ValidationError as error:

@@ -679,3 +679,15 @@ def test_quiz_with_game_kept(client: TestClient, owner: dict[str, Any]) -> None:
     replaced = client.put(f"/quizzes/{quiz['id']}", json=small_quiz(1), headers=owner["headers"])
     assert replaced.status_code == 200
     assert client.get(f"/quizzes/{quiz['id']}").json()["question_count"] == 1
+
+
+def test_gift_with_every_question_skipped(client: TestClient, owner: dict[str, Any]) -> None:
+    content = b"Match them {=cat -> animal =oak -> tree =rose -> flower}\n"
+    response = import_file(
+        client, "gift", content, owner["headers"], title="Nothing", skip_unsupported="true"
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == {
+        "code": "no_questions",
+        "message": "the file holds no question we can play, so there is nothing to import",
+    }
