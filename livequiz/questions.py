@@ -32,6 +32,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
     StringConstraints,
     Tag,
     ValidationInfo,
@@ -137,7 +138,8 @@ class SingleChoice(QuestionBase):
 
 class TrueFalse(QuestionBase):
     type: Literal["true_false"]
-    correct: bool
+    # StrictBool: "true" or 1 in a file is more likely a mistake than the answer True.
+    correct: StrictBool
 
     @property
     def choices(self) -> list[str]:

@@ -43,7 +43,8 @@ class GamePhase(StrEnum):
 class GameOptions(BaseModel):
     """Options chosen per game when it is created."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict, so that "no" or 1 is an error rather than a boolean.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     # "speed": faster right answers earn more (1000 down to 500); "accuracy": right is 1000.
     scoring: Literal["speed", "accuracy"] = "speed"

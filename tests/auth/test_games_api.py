@@ -377,3 +377,54 @@ def test_create_game_of_others_quiz_forbidden(
     response = client.post("/games", json={"quiz_id": quiz["id"]}, headers=other["headers"])
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "not_quiz_owner"
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"auto_reveal": "no"}, "options.auto_reveal"),
+        ({"scoring": "fastest"}, "options.scoring"),
+        ({"auto_advance_s": 2}, "options.auto_advance_s"),
+        ({"confetti": True}, "options.confetti"),
+    ],
+)
+def test_create_game_rejects_bad_options(
+    client: TestClient,
+    register: Callable[..., Any],
+    make_quiz: Callable[..., Any],
+    options: dict[str, Any],
+    field: str,
+) -> None:
+    host = register()
+    quiz = make_quiz(host["headers"], question_count=1)
+    response = client.post(
+        "/games", json={"quiz_id": quiz["id"], "options": options}, headers=host["headers"]
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["message"].startswith(f"{field}: ")
+
+
+def test_create_game_stores_options(
+    client: TestClient,
+    register: Callable[..., Any],
+    make_quiz: Callable[..., Any],
+    store: GameStore,
+    api_settings: Settings,
+) -> None:
+    host = register()
+    quiz = make_quiz(host["headers"], question_count=1)
+    options = {"scoring": "accuracy", "streak_bonus": True, "auto_advance_s": 5}
+    response = client.post(
+        "/games", json={"quiz_id": quiz["id"], "options": options}, headers=host["headers"]
+    )
+    assert response.status_code == 201, response.text
+    game_id = GameId(response.json()["game_id"])
+    state = store.state(game_id)
+    assert state.options.scoring == "accuracy"
+    assert state.options.streak_bonus is True
+    assert state.options.auto_advance_s == 5
+    with db.engine(api_settings.mysql_url).connect() as connection:
+        stored = connection.execute(
+            sa.select(db.games.c.options).where(db.games.c.id == game_id)
+        ).scalar_one()
+    assert stored["scoring"] == "accuracy"
