@@ -68,9 +68,7 @@ def create_game(
         )
     options = options or GameOptions()
     game_id = new_game_id()
-    # The seed varies the order in which ordering questions show their items from game to game.
-    seed = int(game_id[:8], 16)
-    questions = redis_questions(quiz.questions[:count], seconds_per_question, seed)
+    questions = redis_questions(quiz.questions[:count], seconds_per_question)
     pin = store.create_game(
         game_id, quiz.summary.id, host_user_id, quiz.summary.title, questions, options
     )

@@ -427,9 +427,8 @@ class Play:
 
     def host_left(self, game_id: GameId, now_ms: int) -> None:
         """Start the grace period after the host's last connection closed."""
-        if self.store.host_connected(game_id) or self.store.state(game_id).phase is GamePhase.ENDED:
+        if not self.store.set_host_gone(game_id, now_ms):
             return
-        self.store.set_host_gone(game_id, now_ms)
         try:
             self._host_check(game_id, now_ms, now_ms, "pause", self.settings.host_grace_s)
         except ServiceError:
@@ -442,7 +441,7 @@ class Play:
         )
 
     def host_back(self, game_id: GameId) -> None:
-        self.store.set_host_gone(game_id, 0)
+        self.store.set_host_back(game_id)
 
     def _host_check(
         self, game_id: GameId, gone_at_ms: int, now_ms: int, stage: str, after_s: int
@@ -458,6 +457,12 @@ class Play:
         """Act on a host who is still gone since ``gone_at_ms``: pause, then end the game."""
         state = self._state(game_id, now_ms)
         if state.host_gone_at_ms != gone_at_ms or state.phase is GamePhase.ENDED:
+            return "ignored"
+        if self.store.host_connected(game_id):
+            # The host came back in a way that did not reset the mark: never act on a game
+            # whose host is connected.
+            logger.warning("host check of game %s found the host connected", game_id)
+            self.store.set_host_back(game_id)
             return "ignored"
         if stage == "pause":
             if state.phase in rules.ALLOWED_FROM[Action.PAUSE]:
@@ -516,6 +521,9 @@ class Play:
                     you["score"] = total - int(answer["points"])
                     you["streak"] = self._streak_before(game_id, player_id, state)
                 you["answer"] = mine
+        if state.options.leaderboard == "never":
+            # Survey mode shows no scores, as the reveal frames do not.
+            you.pop("score")
         return frame
 
     def _streak_before(self, game_id: GameId, player_id: PlayerId, state: GameState) -> int:

@@ -20,6 +20,7 @@ that share into points. A response of the wrong shape for the question raises
 """
 
 import math
+import random
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -343,12 +344,14 @@ def _field(response: dict[str, Any], name: str, kind: str) -> Any:
     return response[name]
 
 
-def shown_order(item_count: int, seed: int) -> list[int]:
-    """The order in which an ordering question shows its items: a rotation and reversal
-    picked by ``seed`` that never shows the right order when there are two or more items."""
-    rotation = 1 + seed % (item_count - 1) if item_count > 1 else 0
-    order = [(index + rotation) % item_count for index in range(item_count)]
-    return order[::-1] if seed % 2 and item_count > 2 else order
+def shown_order(item_count: int, rng: random.Random) -> list[int]:
+    """A random order in which to show an ordering question's items, never the right one when
+    there are two or more items. It must come from a random source, not from anything a
+    player can see, or players could undo it."""
+    order = list(range(item_count))
+    while item_count > 1 and order == sorted(order):
+        rng.shuffle(order)
+    return order
 
 
 def snap(question: Slider, value: float) -> Fraction:

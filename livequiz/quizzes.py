@@ -10,6 +10,7 @@ Other formats (Open Trivia Database, Kahoot, CSV, GIFT) are read in ``livequiz.f
 """
 
 import json
+import random
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from livequiz.questions import (
 )
 
 MAX_QUESTIONS = 500
+SYSTEM_RANDOM = random.SystemRandom()
 __all__ = ["DEFAULT_TIME_LIMIT_S", "MAX_TIME_LIMIT_S", "MIN_TIME_LIMIT_S", "Question"]
 SAMPLE_QUIZ = Path(__file__).parent / "sample_quiz.json"
 
@@ -121,21 +123,24 @@ def load_sample_quiz() -> Quiz:
 
 
 def redis_questions(
-    questions: Iterable[AnyQuestion], seconds_per_question: int | None = None, seed: int = 0
+    questions: Iterable[AnyQuestion],
+    seconds_per_question: int | None = None,
+    rng: random.Random | None = None,
 ) -> list[dict[str, Any]]:
     """Return the questions as ``GameStore.create_game`` stores them, in play order.
 
     Each is the question in our format with ``limit_ms`` added, and for an ordering question
-    ``shown``, the order in which its items are shown, picked from ``seed`` and the position.
+    ``shown``, the order in which its items are shown, drawn from ``rng`` (by default the
+    system's random source).
     ``seconds_per_question`` replaces every question's own time limit when given.
     """
     stored = []
-    for position, question in enumerate(questions):
+    for question in questions:
         seconds = seconds_per_question or question.time_limit
         item = question.model_dump(mode="json", exclude_none=True)
         item["type"] = question.type
         item["limit_ms"] = seconds * 1000
         if isinstance(question, Ordering):
-            item["shown"] = shown_order(len(question.items), seed + position)
+            item["shown"] = shown_order(len(question.items), rng or SYSTEM_RANDOM)
         stored.append(item)
     return stored

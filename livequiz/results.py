@@ -33,6 +33,8 @@ class GameResults:
     game_id: str
     status: str
     question_count: int
+    # True when the game's leaderboard option keeps the ranking from being shown.
+    players_hidden: bool
     players: list[PlayerResult]
     questions: list[QuestionResult]
 
@@ -55,13 +57,19 @@ def game_results(engine: Engine, game_id: str) -> GameResults:
     they fall back to join order, and the player id decides the rest so that the order never
     changes between reads. Players the host kicked are left out.
 
+    Under the game's ``leaderboard`` option ``never``, or ``end`` before the end, the players
+    are left out and ``players_hidden`` is set.
+
     While the game runs, the results count only the questions revealed so far, so that they
     never tell whether an answer to the open question was right; equal scores then rank by
     join order, since the order in which scores were reached includes unrevealed answers.
     """
     answers = db.answers.c
     game_query = sa.select(
-        db.games.c.status, db.games.c.question_count, db.games.c.revealed_through
+        db.games.c.status,
+        db.games.c.question_count,
+        db.games.c.revealed_through,
+        db.games.c.options,
     ).where(db.games.c.id == game_id)
     with engine.connect() as connection:
         game = connection.execute(game_query).first()
@@ -77,7 +85,13 @@ def game_results(engine: Engine, game_id: str) -> GameResults:
                 <= (-1 if game.revealed_through is None else game.revealed_through),
             )
         )
-        player_rows = connection.execute(_player_query(game_id, ended, counted)).all()
+        shown = (game.options or {}).get("leaderboard", "every_question")
+        # The game's leaderboard option holds here too: no ranking in survey mode, and with
+        # "end" none until the game has ended. The host's report has it either way.
+        hidden = shown == "never" or (shown == "end" and not ended)
+        player_rows = (
+            [] if hidden else connection.execute(_player_query(game_id, ended, counted)).all()
+        )
         count_query = (
             sa.select(
                 answers.question_index,
@@ -105,6 +119,7 @@ def game_results(engine: Engine, game_id: str) -> GameResults:
         game_id=game_id,
         status=game.status,
         question_count=game.question_count,
+        players_hidden=hidden,
         players=[
             PlayerResult(
                 rank=rank,
@@ -245,19 +260,24 @@ def user_history(engine: Engine, user_id: int, limit: int, offset: int) -> UserH
             )
             continue
         own = standings[(row.game_id, row.player_id)]
+        rank, score = (None if own.kicked else own.position), own.total_score
+        if game.status != db.GameStatus.ENDED.value:
+            # As in the public results: only revealed questions count while a game runs.
+            rank, score = _running_standing(engine, row.game_id, row.player_id)
         result.append(
             PlayedGame(
-                row.game_id,
-                game.title,
-                game.date,
-                game.status,
-                own.nickname,
-                None if own.kicked else own.position,
-                own.total_score,
-                count,
+                row.game_id, game.title, game.date, game.status, own.nickname, rank, score, count
             )
         )
     return UserHistory(games=result, total=total)
+
+
+def _running_standing(engine: Engine, game_id: str, player_id: str) -> tuple[int | None, int]:
+    """The rank and score of a player in a running game, as ``game_results`` counts them."""
+    for player in game_results(engine, game_id).players:
+        if player.player_id == player_id:
+            return player.rank, player.score
+    return None, 0
 
 
 def _game_details(connection: Connection, game_ids: list[str]) -> dict[str, Any]:

@@ -144,6 +144,7 @@ class GameStore:
         self._release = client.register_script(_script("release"))
         self._kick = client.register_script(_script("kick"))
         self._set_if_live = client.register_script(_script("set_if_live"))
+        self._host_gone = client.register_script(_script("host_gone"))
         self._questions: dict[tuple[str, int], dict[str, Any]] = {}
 
     @staticmethod
@@ -233,12 +234,17 @@ class GameStore:
         ):
             raise ConflictError("game_ended", f"game {game_id} has ended or expired")
 
-    def set_host_gone(self, game_id: GameId, gone_at_ms: int) -> None:
-        """Record when the host's last connection closed, or with 0 that the host is back."""
+    def set_host_back(self, game_id: GameId) -> None:
+        """Record that the host is connected again."""
         self._set_if_live(
-            keys=[self.key(game_id, "game")],
-            args=["host_gone_at_ms", gone_at_ms, self.game_ttl_s],
+            keys=[self.key(game_id, "game")], args=["host_gone_at_ms", 0, self.game_ttl_s]
         )
+
+    def set_host_gone(self, game_id: GameId, gone_at_ms: int) -> bool:
+        """Record when the host left, unless a host connection remains or the game has
+        ended; return whether it was recorded."""
+        keys = self._keys(game_id, "game", "conns")
+        return bool(self._host_gone(keys=keys, args=[gone_at_ms, self.game_ttl_s]))
 
     def host_connected(self, game_id: GameId) -> bool:
         return HOST in self.connections(game_id).values()

@@ -70,6 +70,8 @@ class ResultsResponse(BaseModel):
     game_id: str
     status: str
     question_count: int
+    # True when the game's leaderboard option keeps the ranking from being shown.
+    players_hidden: bool
     players: list[PlayerResultOut]
     questions: list[QuestionResultOut]
 
@@ -131,6 +133,7 @@ def game_results(game_id: str, engine: EngineDep) -> ResultsResponse:
         game_id=found.game_id,
         status=found.status,
         question_count=found.question_count,
+        players_hidden=found.players_hidden,
         players=[
             PlayerResultOut.model_validate(player, from_attributes=True) for player in found.players
         ],

@@ -24,7 +24,7 @@ from livequiz.catalog import QuizSummary, StoredQuiz
 from livequiz.errors import ClientError, ForbiddenError, InvalidInputError
 from livequiz.formats import csv_format, gift, kahoot, opentdb
 from livequiz.ids import UserId
-from livequiz.questions import AnyQuestion, Ordering, TrueFalse, shown_order
+from livequiz.questions import AnyQuestion, Ordering, TrueFalse
 from livequiz.quizzes import Quiz
 
 router = APIRouter(prefix="/quizzes", tags=["quizzes"])
@@ -77,7 +77,7 @@ class QuestionOut(BaseModel):
     max: float | None = None
     step: float | None = None
     tolerance: float | None = None
-    # In the right order for the owner, and in ``shown_order`` for others.
+    # In the right order for the owner, and sorted alphabetically for others.
     items: list[str] | None = None
 
 
@@ -215,10 +215,8 @@ def _question_out(question: AnyQuestion, position: int, owned: bool) -> dict[str
     for name in ANSWER_FIELDS:
         item.pop(name, None)
     if isinstance(question, Ordering):
-        # shown_order never gives the right order of two or more items. Games seed it with a
-        # number of their own, so players may see another order than this one.
-        order = shown_order(len(question.items), position)
-        item["items"] = [question.items[index] for index in order]
+        # Sorted, which tells nothing about the right order; games shuffle them at random.
+        item["items"] = sorted(question.items, key=str.casefold)
     return item
 
 

@@ -46,8 +46,8 @@ Slider range. The step is the finest decimal place of the right value and tolera
 ``{#1822}``, 0.0001 for ``{#3.1415:0.0005}``). The slider spans 20 widths, a width being the
 tolerance or one step when the tolerance is smaller. A range ``{#min..max}`` is its midpoint
 with half its length as tolerance. The right value sits 5 to 15 widths from the minimum, at a
-place picked by a hash of the question text, so the middle of the slider gives nothing away
-and an import of the same file gives the same sliders.
+random place, so that nothing players see of the slider gives the right value away. Two
+imports of one file may thus give different ranges.
 
 What GIFT cannot carry. The time limit, points, image URL, the slider's range and step,
 our kind where the GIFT form does not imply it (poll, ordering, a multiple select question
@@ -71,8 +71,8 @@ context (``$course$/``) and ``top/``, which name where Moodle stores it, and giv
 category ``Geography/Capitals``.
 """
 
-import hashlib
 import json
+import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -112,6 +112,7 @@ FULL_CREDIT = Decimal(100)
 # SLIDER_SHIFT_WIDTHS widths away from the middle.
 SLIDER_HALF_WIDTHS = 10
 SLIDER_SHIFT_WIDTHS = 5
+SYSTEM_RANDOM = random.SystemRandom()
 
 Format = Literal["moodle", "plain", "html", "markdown"]
 # The forms of an answer block, named as Moodle names its question types.
@@ -719,18 +720,21 @@ def _places(number: Decimal) -> int:
     return max(-exponent, 0)
 
 
-def slider_range(text: str, value: Decimal, tolerance: Decimal) -> dict[str, float]:
-    """Derive a slider's min, max and step from its right value and tolerance."""
+def slider_range(value: Decimal, tolerance: Decimal, rng: random.Random) -> dict[str, float]:
+    """Derive a slider's min, max and step from its right value and tolerance.
+
+    The range is shifted by a random number of widths, so that neither its middle nor
+    anything else a player can see gives the right value away.
+    """
     step = Decimal(1).scaleb(-max(_places(value), _places(tolerance)))
     width = max(tolerance, step)
-    digest = hashlib.sha256(text.encode()).digest()
-    shift = int.from_bytes(digest[:8], "big") % (2 * SLIDER_SHIFT_WIDTHS + 1) - SLIDER_SHIFT_WIDTHS
+    shift = rng.randint(-SLIDER_SHIFT_WIDTHS, SLIDER_SHIFT_WIDTHS)
     minimum = value - (SLIDER_HALF_WIDTHS - shift) * width
     maximum = minimum + 2 * SLIDER_HALF_WIDTHS * width
     return {"min": float(minimum), "max": float(maximum), "step": float(step)}
 
 
-def _slider(question: _Question) -> dict[str, Any]:
+def _slider(question: _Question, rng: random.Random) -> dict[str, Any]:
     if question.form != "numerical":
         raise _Invalid("a slider question needs a numerical answer block such as {#42:2}")
     answers = _numerical_answers(question)
@@ -758,7 +762,7 @@ def _slider(question: _Question) -> dict[str, Any]:
     return {
         "correct": float(value),
         "tolerance": float(tolerance),
-        **slider_range(question.text, value, tolerance),
+        **slider_range(value, tolerance, rng),
         "explanation": question.general_feedback
         or next((answer.feedback for answer in right if answer.feedback), None),
     }
@@ -769,13 +773,12 @@ BUILDERS = {
     "true_false": _true_false,
     "multiple": _multiple,
     "type_answer": _type_answer,
-    "slider": _slider,
     "ordering": _ordering,
     "poll": _poll,
 }
 
 
-def _fields(question: _Question, kind: str, time_limit: int) -> dict[str, Any]:
+def _fields(question: _Question, kind: str, time_limit: int, rng: random.Random) -> dict[str, Any]:
     if question.form in ("description", "essay"):
         raise _Invalid(
             f"the livequiz comment sets the type {kind}, but the question has no answers"
@@ -787,7 +790,7 @@ def _fields(question: _Question, kind: str, time_limit: int) -> dict[str, Any]:
         "text": question.text,
         "time_limit": time_limit,
         "category": question.category,
-        **BUILDERS[kind](question),
+        **(_slider(question, rng) if kind == "slider" else BUILDERS[kind](question)),
     }
     return fields
 
@@ -801,7 +804,7 @@ def _validation_message(error: ValidationError) -> str:
     return "; ".join(messages)
 
 
-def _build(question: _Question, time_limit: int) -> AnyQuestion:
+def _build(question: _Question, time_limit: int, rng: random.Random) -> AnyQuestion:
     metadata = dict(question.metadata)
     kind = metadata.pop("type", None)
     if kind is None:
@@ -811,7 +814,7 @@ def _build(question: _Question, time_limit: int) -> AnyQuestion:
             f"type: the livequiz comment names the unknown type {kind!r}: use one of "
             f"{', '.join(KINDS)}"
         )
-    fields = _fields(question, kind, time_limit)
+    fields = _fields(question, kind, time_limit, rng)
     fields.update(metadata)
     try:
         return QUESTION_TYPES[kind].model_validate(fields)
@@ -844,10 +847,15 @@ def _fail(line: int, message: str) -> NoReturn:
 
 
 def parse_gift(
-    text: str, *, skip_unsupported: bool = False, time_limit: int = DEFAULT_TIME_LIMIT_S
+    text: str,
+    *,
+    skip_unsupported: bool = False,
+    time_limit: int = DEFAULT_TIME_LIMIT_S,
+    rng: random.Random | None = None,
 ) -> GiftImport:
     """Read the questions of a GIFT text, each with ``time_limit`` unless its livequiz
-    comment sets one.
+    comment sets one. ``rng`` places the right value of a numeric question in its slider's
+    range; by default the system's random source, so that players cannot work it out.
 
     Raises ``InvalidInputError`` naming the line of the first question that is invalid, or
     that the game cannot play unless ``skip_unsupported`` is true.
@@ -868,7 +876,7 @@ def parse_gift(
     # Editors on Windows often start a UTF-8 file with a byte order mark.
     for question in _questions(text.removeprefix("\ufeff")):
         try:
-            questions.append(_build(question, time_limit))
+            questions.append(_build(question, time_limit, rng or SYSTEM_RANDOM))
         except _Unsupported as unsupported:
             if not skip_unsupported:
                 _fail(
@@ -970,11 +978,13 @@ def _metadata_for(question: AnyQuestion, body: str, category: str | None) -> dic
         metadata["type"] = question.type
     try:
         forced = replace(written, metadata={"type": question.type})
-        parsed = _build(forced, question.time_limit).model_dump()
+        parsed = _build(forced, question.time_limit, SYSTEM_RANDOM).model_dump()
     except (_Invalid, _Unsupported):
         parsed = {}
+    # A slider's range is drawn at random on import, so the export always keeps it.
+    kept = {"time_limit", "min", "max", "step"} if question.type == "slider" else {"time_limit"}
     for name, value in question.model_dump().items():
-        if name == "time_limit" or (name != "type" and parsed.get(name, ...) != value):
+        if name in kept or (name != "type" and parsed.get(name, ...) != value):
             metadata[name] = value
     return metadata
 

@@ -4,8 +4,8 @@ An API response or dump, ``{"response_code": 0, "results": [...]}``, becomes a l
 questions with ``questions_from_opentdb``, or a whole quiz with ``quiz_from_opentdb``.
 """
 
-import hashlib
 import html
+import random
 import re
 from typing import Any, Literal
 
@@ -31,6 +31,7 @@ OPENTDB_CODES = {
     5: "rate limit",
 }
 WHITESPACE = re.compile(r"\s+")
+SYSTEM_RANDOM = random.SystemRandom()
 
 
 class OpenTdbResult(BaseModel):
@@ -55,19 +56,8 @@ def decode_opentdb_text(raw: str) -> str:
     return WHITESPACE.sub(" ", text).strip()
 
 
-def choice_position(question_text: str, choice_count: int) -> int:
-    """Pick where the right answer goes among ``choice_count`` choices.
-
-    OpenTDB always lists the right answer apart, so putting it first would give it away. A
-    hash of the question text spreads the position over every slot and keeps it the same for
-    every import of the same question.
-    """
-    digest = hashlib.sha256(question_text.encode()).digest()
-    return int.from_bytes(digest[:8], "big") % choice_count
-
-
 def _opentdb_question(
-    result: OpenTdbResult, text: str, time_limit: int, category: str | None
+    result: OpenTdbResult, text: str, time_limit: int, category: str | None, rng: random.Random
 ) -> AnyQuestion:
     correct = decode_opentdb_text(result.correct_answer)
     incorrect = [decode_opentdb_text(answer) for answer in result.incorrect_answers]
@@ -86,18 +76,21 @@ def _opentdb_question(
             time_limit=time_limit,
             category=category,
         )
-    position = choice_position(text, len(incorrect) + 1)
+    # OpenTDB lists the right answer apart, so the choices are shuffled: at random, because a
+    # position anyone can compute from the question would give the answer away.
+    choices = [*incorrect, correct]
+    rng.shuffle(choices)
     return SingleChoice(
         text=text,
-        choices=[*incorrect[:position], correct, *incorrect[position:]],
-        correct=position,
+        choices=choices,
+        correct=choices.index(correct),
         time_limit=time_limit,
         category=category,
     )
 
 
 def _question_from_opentdb(
-    index: int, entry: Any, time_limit: int, with_category: bool
+    index: int, entry: Any, time_limit: int, with_category: bool, rng: random.Random
 ) -> AnyQuestion:
     try:
         result = OpenTdbResult.model_validate(entry)
@@ -108,7 +101,7 @@ def _question_from_opentdb(
     text = decode_opentdb_text(result.question)
     category = decode_opentdb_text(result.category) if result.category and with_category else None
     try:
-        return _opentdb_question(result, text, time_limit, category)
+        return _opentdb_question(result, text, time_limit, category, rng)
     except ValidationError as error:
         raise InvalidInputError(
             "invalid_quiz", describe_errors(error, ("results", index))
@@ -122,8 +115,10 @@ def questions_from_opentdb(
     limit: int | None = None,
     time_limit: int = DEFAULT_TIME_LIMIT_S,
     with_category: bool = True,
+    rng: random.Random | None = None,
 ) -> list[AnyQuestion]:
-    """Convert an OpenTDB document to questions, only the first ``limit`` if given.
+    """Convert an OpenTDB document to questions, only the first ``limit`` if given. ``rng``
+    shuffles the choices; by default the system's random source.
 
     Raises ``InvalidInputError`` naming the result index and field of the first invalid entry.
     """
@@ -142,7 +137,7 @@ def questions_from_opentdb(
     if not entries:
         raise InvalidInputError("invalid_quiz", "results: the OpenTDB document has no questions")
     return [
-        _question_from_opentdb(index, entry, time_limit, with_category)
+        _question_from_opentdb(index, entry, time_limit, with_category, rng or SYSTEM_RANDOM)
         for index, entry in enumerate(entries)
     ]
 
@@ -153,9 +148,10 @@ def quiz_from_opentdb(
     description: str | None = None,
     limit: int | None = None,
     time_limit: int = DEFAULT_TIME_LIMIT_S,
+    rng: random.Random | None = None,
 ) -> Quiz:
     """Build a quiz titled ``title`` from an OpenTDB document, only its first ``limit`` entries."""
-    questions = questions_from_opentdb(document, limit, time_limit)
+    questions = questions_from_opentdb(document, limit, time_limit, rng=rng)
     if len(questions) > MAX_QUESTIONS:
         raise InvalidInputError(
             "too_many_questions",

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from functions.answer import handler as answer_function
@@ -29,13 +30,20 @@ QUIZ = {
 class Game:
     """A game created and joined over REST, played through the WebSocket handlers."""
 
-    def __init__(self, client: TestClient, headers: dict[str, str], settings: Settings) -> None:
+    def __init__(
+        self,
+        client: TestClient,
+        headers: dict[str, str],
+        settings: Settings,
+        options: dict[str, Any] | None = None,
+    ) -> None:
         self.client = client
         self.headers = headers
         self.settings = settings
         quiz = client.post("/quizzes", json=QUIZ, headers=headers)
         assert quiz.status_code == 201, quiz.text
-        created = client.post("/games", json={"quiz_id": quiz.json()["id"]}, headers=headers)
+        body = {"quiz_id": quiz.json()["id"], "options": options or {}}
+        created = client.post("/games", json=body, headers=headers)
         assert created.status_code == 201, created.text
         self.game_id: str = created.json()["game_id"]
         self.pin: str = created.json()["pin"]
@@ -147,3 +155,58 @@ def test_history_huge_offset_is_rejected(
         response = raw.get("/users/me/history?offset=18446744073709551616", headers=headers)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "invalid_input"
+
+
+def test_history_hides_open_question_score(
+    client: TestClient, register: Callable[..., dict[str, Any]], api_settings: Settings
+) -> None:
+    game = Game(client, register()["headers"], api_settings)
+    player = register("Player")
+    joined = client.post(
+        "/games/join", json={"pin": game.pin, "nickname": "Ada"}, headers=player["headers"]
+    )
+    assert joined.status_code == 201, joined.text
+    game.players["Ada"] = joined.json()["player_id"]
+    game.connections["Ada"] = game.connect(joined.json()["player_token"])
+    game.join("Bob")
+    assert game.command("start")["type"] == "ok"
+    assert game.answer("Ada", 0, 1)["accepted"] is True
+    game.persist()
+    history = client.get("/users/me/history", headers=player["headers"]).json()
+    entry = next(e for e in history["games"] if e["game_id"] == game.game_id)
+    assert entry["score"] == 0
+    # Revealed, the question counts.
+    assert game.answer("Bob", 0, 0)["accepted"] is True
+    game.persist()
+    history = client.get("/users/me/history", headers=player["headers"]).json()
+    entry = next(e for e in history["games"] if e["game_id"] == game.game_id)
+    assert entry["score"] > 0
+    assert entry["rank"] == 1
+
+
+@pytest.mark.parametrize(("leaderboard", "hidden_after_end"), [("end", False), ("never", True)])
+def test_results_follow_leaderboard_option(
+    client: TestClient,
+    register: Callable[..., dict[str, Any]],
+    api_settings: Settings,
+    leaderboard: str,
+    hidden_after_end: bool,
+) -> None:
+    game = Game(client, register()["headers"], api_settings, options={"leaderboard": leaderboard})
+    game.join("Ada")
+    game.join("Bob")
+    game.command("start")
+    game.answer("Ada", 0, 1)
+    game.answer("Bob", 0, 0)
+    game.persist()
+    running = client.get(f"/games/{game.game_id}/results").json()
+    assert running["players_hidden"] is True
+    assert running["players"] == []
+    game.command("next")
+    game.answer("Ada", 1, 2)
+    game.answer("Bob", 1, 2)
+    assert game.command("next")["phase"] == "ended"
+    game.persist()
+    ended = client.get(f"/games/{game.game_id}/results").json()
+    assert ended["players_hidden"] is hidden_after_end
+    assert len(ended["players"]) == (0 if hidden_after_end else 2)

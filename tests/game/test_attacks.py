@@ -9,8 +9,8 @@ import pytest
 
 from livequiz import broadcast
 from livequiz.events import Event
-from livequiz.ids import GameId
-from livequiz.store import GameStore
+from livequiz.ids import ConnectionId, GameId
+from livequiz.store import HOST, ConnectionRecord, GameStore, Role
 from tests.game.conftest import Table, single
 
 
@@ -108,3 +108,60 @@ def test_reveal_hides_rank_without_leaderboard(
     assert reveal["you"]["correct"] is True
     # Only the final frame (or no frame at all) may show where the player stands.
     assert "rank" not in reveal["you"]
+
+
+def test_host_reconnecting_before_old_disconnect_keeps_game(
+    make_table: Callable[..., Table],
+) -> None:
+    # The host's phone reconnects before API Gateway runs $disconnect for the dropped
+    # connection: the game must not count the host as gone.
+    table = make_table([single(time_limit=60), single()])
+    table.command("start")
+    _, response = table.game.connect(table.game.host_token())
+    assert response == {"statusCode": 200}
+    table.game.disconnect(table.host)
+    # Not marked gone, so no host timer was set either.
+    assert table.game.store.state(table.game_id).host_gone_at_ms == 0
+
+
+def test_host_check_ignored_while_host_connected(make_table: Callable[..., Table]) -> None:
+    table = make_table([single(time_limit=60), single()])
+    table.command("start")
+    table.clock.advance(1000)
+    table.game.disconnect(table.host)
+    grace_ms = table.settings.host_grace_s * 1000
+    checks = table.timers(grace_ms)
+    # The host is back on a connection whose $connect did not clear the mark.
+    store = table.game.store
+    store.connect(
+        ConnectionRecord(ConnectionId("BackHost0001="), GameId(table.game_id), Role.HOST, HOST)
+    )
+    table.clock.advance(grace_ms)
+    table.fire(checks)
+    assert table.phase() == "question_open"
+    assert store.state(table.game_id).host_gone_at_ms == 0
+
+
+def test_sync_hides_score_in_survey_mode(make_table: Callable[..., Table]) -> None:
+    table = make_table([single(1), single(1)], leaderboard="never")
+    table.command("start")
+    table.answer("Ada", 0, choice=1)
+    table.answer("Bob", 0, choice=0)
+    assert table.phase() == "question_closed"
+    sync = table.game.send(table.connections["Ada"], {"action": "sync"})
+    assert "score" not in sync["you"]
+    assert sync["you"]["answer"]["correct"] is True
+
+
+def test_games_shuffle_ordering_items_at_random(make_table: Callable[..., Table]) -> None:
+    from livequiz.quizzes import parse_quiz, redis_questions
+
+    items = ["Rome", "Paris", "London", "Berlin", "Ottawa"]
+    quiz = parse_quiz(
+        {"title": "T", "questions": [{"type": "ordering", "text": "Oldest first", "items": items}]}
+    )
+    shown = {tuple(redis_questions(quiz.questions)[0]["shown"]) for _ in range(20)}
+    # Drawn from the system's random source: 20 games of 5 items all alike is a 1 in 119**19
+    # chance, and none shows the right order.
+    assert len(shown) > 1
+    assert tuple(range(len(items))) not in shown

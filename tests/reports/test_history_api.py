@@ -4,9 +4,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from livequiz import db
 from livequiz.config import Settings
 from tests.reports.conftest import ReportGame, headers, insert_game, insert_player
 
@@ -34,8 +36,28 @@ def history(engine: Engine, report_game: ReportGame) -> dict[str, str]:
         created_at=datetime(2026, 12, 1, 11, 0),
         started_at=datetime(2026, 12, 1, 12, 0),
     )
-    insert_player(engine, running, "HostPlays", users.host, total_score=300, reached_seq=2)
-    insert_player(engine, running, "Zed", None, total_score=500, reached_seq=3)
+    host_plays = insert_player(
+        engine, running, "HostPlays", users.host, total_score=700, reached_seq=4
+    )
+    zed = insert_player(engine, running, "Zed", None, total_score=500, reached_seq=3)
+    # Question 0 is revealed, question 1 still open: only question 0 counts in the history.
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(db.games).where(db.games.c.id == running).values(revealed_through=0)
+        )
+        for question, player, points in ((0, host_plays, 300), (0, zed, 500), (1, host_plays, 400)):
+            connection.execute(
+                sa.insert(db.answers).values(
+                    game_id=running,
+                    question_index=question,
+                    player_id=player,
+                    choice=1,
+                    correct=True,
+                    points=points,
+                    elapsed_ms=1000,
+                    answered_at=datetime(2026, 12, 1, 12, question + 1),
+                )
+            )
     return {"ended": report_game.game_id, "lobby": lobby, "running": running}
 
 
