@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from livequiz.errors import ConfigError
+from livequiz.secrets import resolve_secrets
 
 
 class Settings(BaseSettings):
@@ -18,6 +19,20 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     mysql_url: str = "mysql+pymysql://root:@127.0.0.1:3306/test"
+
+    # On AWS the URLs and the token secret are built from these and Secrets Manager at cold
+    # start instead (livequiz.secrets). Each *_secret_arn takes a secret's ARN or name.
+    mysql_host: str | None = None
+    mysql_port: int = Field(default=3306, gt=0, lt=65536)
+    mysql_database: str | None = None
+    mysql_secret_arn: str | None = None
+    rabbitmq_host: str | None = None
+    # Amazon MQ for RabbitMQ accepts only AMQPS on 5671. A local broker without TLS needs
+    # LIVEQUIZ_RABBITMQ_PORT=5672 and LIVEQUIZ_RABBITMQ_TLS=false.
+    rabbitmq_port: int = Field(default=5671, gt=0, lt=65536)
+    rabbitmq_tls: bool = True
+    rabbitmq_secret_arn: str | None = None
+    token_secret_arn: str | None = None
 
     # HS256 signing key for every token. No default: a key in code would let anyone mint tokens.
     token_secret: SecretStr | None = None
@@ -79,6 +94,7 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         raise ConfigError(f"invalid livequiz setting: {error}") from error
+    return resolve_secrets(settings)

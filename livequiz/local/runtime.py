@@ -16,7 +16,8 @@ variable only if it is unset:
 - ``LIVEQUIZ_MANAGEMENT_URL`` to the local @connections API,
 - ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` to ``local``, and ``AWS_DEFAULT_REGION``,
   because boto3 signs requests even to a local endpoint,
-- ``LIVEQUIZ_TOKEN_SECRET`` to a random secret for this run.
+- ``LIVEQUIZ_TOKEN_SECRET`` to a random secret for this run, unless
+  ``LIVEQUIZ_TOKEN_SECRET_ARN`` names one in Secrets Manager.
 
 It removes what it set when it stops, so several runtimes can run one after another in one
 test session.
@@ -256,7 +257,10 @@ class LocalRuntime:
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": region,
         }
-        if not os.environ.get("LIVEQUIZ_TOKEN_SECRET"):
+        # A token secret read from Secrets Manager (LIVEQUIZ_TOKEN_SECRET_ARN) needs no default.
+        if not os.environ.get("LIVEQUIZ_TOKEN_SECRET") and not os.environ.get(
+            "LIVEQUIZ_TOKEN_SECRET_ARN"
+        ):
             defaults["LIVEQUIZ_TOKEN_SECRET"] = secrets.token_urlsafe(48)
             logger.warning(
                 "LIVEQUIZ_TOKEN_SECRET is not set, so this run signs tokens with a random "
