@@ -5,19 +5,41 @@
     python -m livequiz.migrate downgrade base   drop every table
     python -m livequiz.migrate current          print the applied revision
 
-The database comes from ``LIVEQUIZ_MYSQL_URL`` unless ``--url`` is given.
+The database comes from the settings (``LIVEQUIZ_MYSQL_URL``, or the host and secret that
+``livequiz.secrets`` reads) unless ``--url`` is given.
+
+On AWS, ``lambda_handler`` runs the upgrade as a CloudFormation custom resource on every
+stack create and update.
 """
 
 import argparse
+import json
 import logging
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from livequiz.config import get_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+logger = logging.getLogger(__name__)
+
+# CloudFormation waits an hour for a custom resource that sends no response. The handler gives up
+# on the upgrade this long before the function's own timeout, so it can still send FAILED.
+RESPONSE_MARGIN_MS = 10_000
+# CloudFormation rejects a response body over 4096 bytes, so a long error is cut.
+MAX_REASON_CHARS = 2000
+RESPONSE_TIMEOUT_S = 30.0
+# The physical id of the custom resource. It stays the same on every update, so
+# CloudFormation never sends a Delete for a replaced resource.
+PHYSICAL_RESOURCE_ID = "livequiz-database-schema"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -34,6 +56,101 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
 
 def downgrade(url: str | None, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return head or "base"
+
+
+def _upgrade_within(timeout_s: float) -> None:
+    # The upgrade runs in a worker thread so that the handler can stop waiting for it. A
+    # worker that outlives the wait goes on while the execution environment is not frozen.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="migrate")
+    try:
+        future = pool.submit(upgrade)
+        try:
+            future.result(timeout=timeout_s)
+        except TimeoutError as error:
+            raise TimeoutError(
+                f"the upgrade did not finish within {timeout_s:.1f} s, "
+                f"{RESPONSE_MARGIN_MS / 1000:.0f} s before the function's timeout: "
+                "raise the function's timeout or run python -m livequiz.migrate by hand"
+            ) from error
+    finally:
+        pool.shutdown(wait=False)
+
+
+def send_response(
+    event: dict[str, Any],
+    status: str,
+    reason: str,
+    physical_resource_id: str,
+    data: dict[str, str] | None = None,
+) -> None:
+    """PUT the custom resource's result to the presigned ``ResponseURL`` of ``event``."""
+    body = {
+        "Status": status,
+        "Reason": reason[:MAX_REASON_CHARS],
+        "PhysicalResourceId": physical_resource_id,
+        "StackId": event["StackId"],
+        "RequestId": event["RequestId"],
+        "LogicalResourceId": event["LogicalResourceId"],
+        "Data": data or {},
+    }
+    encoded = json.dumps(body).encode()
+    # The presigned S3 URL was signed without a content type and rejects a PUT that has one
+    # with SignatureDoesNotMatch. The empty header also stops urllib from adding its own.
+    request = urllib.request.Request(
+        event["ResponseURL"],
+        data=encoded,
+        method="PUT",
+        headers={"Content-Type": "", "Content-Length": str(len(encoded))},
+    )
+    with urllib.request.urlopen(request, timeout=RESPONSE_TIMEOUT_S) as response:
+        logger.info(
+            "sent %s for %s to CloudFormation, which returned HTTP %d",
+            status,
+            event["LogicalResourceId"],
+            response.status,
+        )
+
+
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
+    """Upgrade to head on a custom resource's Create and Update; do nothing on Delete.
+
+    Every outcome is sent to the event's ``ResponseURL``, FAILED with the error included, so
+    that the stack goes on or rolls back instead of waiting for the response. Delete leaves the
+    tables in place, because deleting a stack must not drop the quiz data.
+    """
+    request_type = event.get("RequestType")
+    physical_resource_id = event.get("PhysicalResourceId") or PHYSICAL_RESOURCE_ID
+    logger.info(
+        "custom resource %s: %s of %s",
+        event.get("LogicalResourceId"),
+        request_type,
+        physical_resource_id,
+    )
+    try:
+        if request_type in ("Create", "Update"):
+            timeout_s = (context.get_remaining_time_in_millis() - RESPONSE_MARGIN_MS) / 1000
+            _upgrade_within(max(timeout_s, 0.0))
+            head = head_revision()
+            reason = f"the database schema is at revision {head}"
+            data = {"Revision": head}
+        elif request_type == "Delete":
+            reason = "nothing to do: deleting the stack keeps the tables and their data"
+            data = {}
+        else:
+            raise ValueError(
+                f"unknown RequestType {request_type!r}: expected Create, Update or Delete"
+            )
+    # Every error must reach CloudFormation, which otherwise waits for the response.
+    except Exception as error:
+        logger.exception("the %s of the database schema failed", request_type)
+        send_response(event, "FAILED", f"{type(error).__name__}: {error}", physical_resource_id)
+        return
+    send_response(event, "SUCCESS", reason, physical_resource_id, data)
 
 
 def main(argv: list[str] | None = None) -> None:
