@@ -410,6 +410,10 @@ def test_websocket_stage_deploys_itself(resources: dict[str, Any]) -> None:
     assert stage["ApiId"] == {"Ref": "WebSocketApi"}
     assert stage["StageName"] == {"Ref": "StageName"}
     assert stage["AutoDeploy"] is True
+    routes = of_type(resources, "AWS::ApiGatewayV2::Route")
+    responses = of_type(resources, "AWS::ApiGatewayV2::RouteResponse")
+    awaited = sorted(resources["WebSocketStage"]["DependsOn"])
+    assert awaited == sorted([*routes, *responses])
 
 
 def test_local_routes_reach_their_handlers(resources: dict[str, Any]) -> None:
