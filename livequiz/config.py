@@ -4,6 +4,7 @@ Every default points at a service on 127.0.0.1 on its standard port, so a develo
 with Redis, RabbitMQ and MySQL running needs no configuration except the token secret.
 """
 
+import os
 from functools import lru_cache
 
 from pydantic import Field, SecretStr, ValidationError
@@ -49,7 +50,8 @@ class Settings(BaseSettings):
     # Base URL of the API Gateway Management API, for example
     # https://abc123.execute-api.eu-west-1.amazonaws.com/prod or the local runtime's URL.
     management_url: str | None = None
-    aws_region: str = "us-east-1"
+    # Lambda sets AWS_REGION in every function; LIVEQUIZ_AWS_REGION takes precedence.
+    aws_region: str = Field(default_factory=lambda: os.environ.get("AWS_REGION") or "us-east-1")
     broadcast_concurrency: int = Field(default=32, gt=0)
     broadcast_timeout_s: float = Field(default=3.0, gt=0)
 

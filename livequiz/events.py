@@ -181,6 +181,11 @@ class Publisher:
         logger.info("publisher connected to RabbitMQ")
         return channel
 
+    def declare(self) -> None:
+        """Connect, which declares the exchanges and queues, so that they exist before the
+        first event; on AWS the deploy does this, before the queue mappings start."""
+        self._open()
+
     def __del__(self) -> None:
         # A thread's publisher goes when the thread ends, as in a test's worker thread. Its
         # connection is closed then, rather than left to the garbage collector.

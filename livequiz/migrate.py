@@ -25,6 +25,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from livequiz import events
 from livequiz.config import get_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -79,6 +80,15 @@ def _upgrade_within(timeout_s: float) -> None:
             ) from error
     finally:
         pool.shutdown(wait=False)
+
+
+def declare_queues() -> None:
+    """Declare the RabbitMQ exchanges and queues of the settings, then disconnect."""
+    publisher = events.Publisher(get_settings())
+    try:
+        publisher.declare()
+    finally:
+        publisher.close()
 
 
 def send_response(
@@ -136,7 +146,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
             timeout_s = (context.get_remaining_time_in_millis() - RESPONSE_MARGIN_MS) / 1000
             _upgrade_within(max(timeout_s, 0.0))
             head = head_revision()
-            reason = f"the database schema is at revision {head}"
+            # The queue mappings fail on queues that do not exist; events are published only
+            # once a game runs, so the deploy declares them.
+            declare_queues()
+            reason = f"the database schema is at revision {head}; the broker's queues exist"
             data = {"Revision": head}
         elif request_type == "Delete":
             reason = "nothing to do: deleting the stack keeps the tables and their data"

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pika
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from livequiz import db, migrate
-from livequiz.config import Settings
+from livequiz.config import Settings, get_settings
+from livequiz.events import queue_names
 from tests.scratch_db import scratch_database
 
 TABLES = {"users", "quizzes", "questions", "games", "game_players", "answers", "game_events"}
@@ -145,13 +147,26 @@ def test_create_upgrades_to_head(server: ResponseServer, database: str) -> None:
     assert put.path == event["ResponseURL"].removeprefix(server.url)
     assert put.body == {
         "Status": "SUCCESS",
-        "Reason": f"the database schema is at revision {HEAD}",
+        "Reason": f"the database schema is at revision {HEAD}; the broker's queues exist",
         "PhysicalResourceId": "livequiz-database-schema",
         "StackId": event["StackId"],
         "RequestId": event["RequestId"],
         "LogicalResourceId": "DatabaseSchema",
         "Data": {"Revision": HEAD},
     }
+
+
+def test_create_declares_the_queues(server: ResponseServer, database: str) -> None:
+    handle(custom_resource_event(server, "Create"))
+    settings = get_settings()
+    connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    try:
+        channel = connection.channel()
+        for queue in queue_names(settings).values():
+            # passive: fails unless the queue exists.
+            channel.queue_declare(queue, passive=True)
+    finally:
+        connection.close()
 
 
 def test_response_has_empty_content_type(server: ResponseServer, database: str) -> None:
