@@ -23,6 +23,7 @@ from livequiz import db, migrate
 from livequiz.config import Settings, get_settings
 from livequiz.events import queue_names
 from tests.scratch_db import scratch_database
+from tests.support import load_event
 
 TABLES = {"users", "quizzes", "questions", "games", "game_players", "answers", "game_events"}
 HEAD = "0003"
@@ -105,18 +106,17 @@ class Context:
 def custom_resource_event(
     server: ResponseServer, request_type: str, **extra: Any
 ) -> dict[str, Any]:
+    """The sample event CloudFormation sends, with its response URL on the local server."""
+    event = load_event("cfn-custom-resource-create.json")
     request_id = str(uuid.uuid4())
-    return {
-        "RequestType": request_type,
-        "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:livequiz-migrate",
-        "ResponseURL": f"{server.url}/cloudformation-response/{request_id}?X-Amz-Signature=abc",
-        "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/livequiz/0a1b2c3d",
-        "RequestId": request_id,
-        "LogicalResourceId": "DatabaseSchema",
-        "ResourceType": "Custom::DatabaseSchema",
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:eu-west-1:123456789012"},
+    event.update(
+        RequestType=request_type,
+        ResponseURL=f"{server.url}/cloudformation-response/{request_id}?X-Amz-Signature=abc",
+        RequestId=request_id,
+        LogicalResourceId="DatabaseSchema",
         **extra,
-    }
+    )
+    return event
 
 
 def table_names(url: str) -> set[str]:
