@@ -22,10 +22,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from livequiz import events
+from livequiz import db, events
 from livequiz.config import get_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -64,14 +66,43 @@ def head_revision() -> str:
     return head or "base"
 
 
-def _upgrade_within(timeout_s: float) -> None:
+def unknown_revision(url: str | None = None) -> str | None:
+    """Return the database's revision if this code does not know it, or None.
+
+    A database can be ahead of the code when a stack rolls back to an older image after a
+    newer one migrated it. Downgrading then is not safe, so the schema is left as it is.
+    """
+    engine = db.create_engine(url or get_settings().mysql_url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    if current is None:
+        return None
+    try:
+        ScriptDirectory.from_config(alembic_config(url)).get_revision(current)
+    except CommandError:
+        return current
+    return None
+
+
+def _upgrade_unless_ahead() -> str | None:
+    ahead = unknown_revision()
+    if ahead is None:
+        upgrade()
+    return ahead
+
+
+def _upgrade_within(timeout_s: float) -> str | None:
+    """Upgrade to head unless the database is ahead of this code; return its revision then."""
     # The upgrade runs in a worker thread so that the handler can stop waiting for it. A
     # worker that outlives the wait goes on while the execution environment is not frozen.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="migrate")
     try:
-        future = pool.submit(upgrade)
+        future = pool.submit(_upgrade_unless_ahead)
         try:
-            future.result(timeout=timeout_s)
+            return future.result(timeout=timeout_s)
         except TimeoutError as error:
             raise TimeoutError(
                 f"the upgrade did not finish within {timeout_s:.1f} s, "
@@ -144,13 +175,23 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
     try:
         if request_type in ("Create", "Update"):
             timeout_s = (context.get_remaining_time_in_millis() - RESPONSE_MARGIN_MS) / 1000
-            _upgrade_within(max(timeout_s, 0.0))
+            ahead = _upgrade_within(max(timeout_s, 0.0))
             head = head_revision()
             # The queue mappings fail on queues that do not exist; events are published only
             # once a game runs, so the deploy declares them.
             declare_queues()
-            reason = f"the database schema is at revision {head}; the broker's queues exist"
-            data = {"Revision": head}
+            if ahead is None:
+                reason = f"the database schema is at revision {head}; the broker's queues exist"
+                data = {"Revision": head}
+            else:
+                logger.warning(
+                    "the database is at revision %s, which this image (head %s) does not "
+                    "know: left as it is, as after a rollback to an older image",
+                    ahead,
+                    head,
+                )
+                reason = f"the database is at revision {ahead}, newer than this image's {head}"
+                data = {"Revision": ahead}
         elif request_type == "Delete":
             reason = "nothing to do: deleting the stack keeps the tables and their data"
             data = {}

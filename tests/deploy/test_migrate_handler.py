@@ -175,6 +175,29 @@ def test_response_has_empty_content_type(server: ResponseServer, database: str) 
     assert headers["content-type"] == ""
 
 
+def test_rollback_leaves_a_newer_schema(server: ResponseServer, database: str) -> None:
+    # As after a rollback to an older image: a newer image migrated the database to a
+    # revision this code does not have.
+    engine = db.create_engine(database)
+    stamp = "UPDATE alembic_version SET version_num = :revision"
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(stamp), {"revision": "9999"})
+        handle(custom_resource_event(server, "Update", PhysicalResourceId="schema-from-create"))
+        body = only_put(server).body
+        assert body["Status"] == "SUCCESS"
+        assert body["Reason"] == (
+            f"the database is at revision 9999, newer than this image's {HEAD}"
+        )
+        assert body["Data"] == {"Revision": "9999"}
+        assert table_names(database) == TABLES
+    finally:
+        # The scratch database's teardown needs a revision it knows.
+        with engine.begin() as connection:
+            connection.execute(sa.text(stamp), {"revision": HEAD})
+        engine.dispose()
+
+
 def test_update_keeps_physical_id(server: ResponseServer, database: str) -> None:
     migrate.downgrade(database, "0001")
     event = custom_resource_event(server, "Update", PhysicalResourceId="schema-from-create")
