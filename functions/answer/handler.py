@@ -12,12 +12,13 @@ Bad input gets an error frame and leaves the connection open, and nothing is sto
 """
 
 import json
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.logs import function_logger
-from livequiz import frames
+from livequiz import frames, metrics
 from livequiz.config import get_settings
 from livequiz.errors import ClientError, ForbiddenError, InvalidInputError, UnauthorizedError
 from livequiz.events import now_ms
@@ -115,10 +116,21 @@ def _reply(body: str) -> dict[str, Any]:
     return {"statusCode": 200, "body": body}
 
 
+def _count_answer(error: ClientError | None, started: float) -> None:
+    metrics.observe("answer_seconds", time.perf_counter() - started)
+    if error is None:
+        metrics.count("answers_total", result="accepted")
+        return
+    reason = error.code if error.code in metrics.ANSWER_REJECTION_REASONS else "other"
+    metrics.count("answers_total", result="rejected", reason=reason)
+
+
+@metrics.flush_after
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Server time is taken first, so queueing inside this function never counts against the player.
     received_ms = now_ms()
+    started = time.perf_counter()
     connection_id = event["requestContext"]["connectionId"]
     logger.append_keys(
         connection_id=connection_id, route_key=event["requestContext"].get("routeKey")
@@ -136,6 +148,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         reply = _dispatch(record, message, received_ms)
     except ClientError as error:
         logger.info("message rejected", extra={"code": error.code, "action": action})
+        if action == "answer":
+            _count_answer(error, started)
         return _reply(frames.error_frame(error, action))
     logger.debug("message handled", extra={"action": action})
+    if action == "answer":
+        _count_answer(None, started)
     return _reply(frames.encode(reply))

@@ -3,6 +3,7 @@
     POST   /{stage}/@connections/{connectionId}   send the raw body to the client, 200
     GET    /{stage}/@connections/{connectionId}   connectedAt, identity, lastActiveAt, 200
     DELETE /{stage}/@connections/{connectionId}   close the connection with 1000, 204
+    GET    /metrics                               the metrics in Prometheus text format, 200
 
 An unknown or closed connection gives 410 ``GoneException``, data over 128 KB gives 413
 ``PayloadTooLargeException`` and another stage gives 403 ``ForbiddenException``. Each error
@@ -19,12 +20,14 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from websockets.exceptions import ConnectionClosed
 
+from livequiz import metrics
 from livequiz.local.connections import Connection, ConnectionRegistry
 from livequiz.local.gateway import MAX_MESSAGE_BYTES
 
@@ -61,7 +64,7 @@ class ManagementApi:
             self.dispatch,
             methods=["GET", "POST", "DELETE"],
         )
-        self.app = Starlette(routes=[route])
+        self.app = Starlette(routes=[route, Route("/metrics", serve_metrics, methods=["GET"])])
 
     async def dispatch(self, request: Request) -> Response:
         if request.path_params["stage"] != self.stage:
@@ -112,6 +115,13 @@ class ManagementApi:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
         return Response(status_code=204)
+
+
+async def serve_metrics(request: Request) -> Response:
+    # NOTE: these are the metrics of this process only: the WebSocket route handlers run here,
+    # but ``python -m livequiz.local`` runs the queue mappings in a child process, whose
+    # metrics no endpoint serves yet.
+    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 def describe(connection: Connection) -> dict[str, Any]:

@@ -112,6 +112,8 @@ class LocalRuntime:
         self.registry = ConnectionRegistry()
         self.ws_url = ""
         self.management_url = ""
+        # The Prometheus metrics of this process, served by the @connections API's server.
+        self.metrics_url = ""
         self.rest_url: str | None = None
         self.docs_url: str | None = None
         self.settings = settings
@@ -136,6 +138,7 @@ class LocalRuntime:
             rest_socket = bind(config.host, config.rest_port, "REST API")
         self.ws_url = f"{http_url('ws', ws_socket)}/{config.stage}"
         self.management_url = f"{http_url('http', management_socket)}/{config.stage}"
+        self.metrics_url = f"{http_url('http', management_socket)}/metrics"
         try:
             self._set_environment()
             settings = self.settings = self.settings or get_settings()
@@ -196,6 +199,7 @@ class LocalRuntime:
         if self.rest_url is not None:
             urls += [f"REST API {self.rest_url}", f"API docs {self.docs_url}"]
         urls.append(f"@connections API {self.management_url}")
+        urls.append(f"Prometheus metrics {self.metrics_url}")
         return urls
 
     async def _start_gateway(
@@ -298,6 +302,10 @@ class RuntimeThread:
     @property
     def management_url(self) -> str:
         return self.runtime.management_url
+
+    @property
+    def metrics_url(self) -> str:
+        return self.runtime.metrics_url
 
     @property
     def rest_url(self) -> str | None:

@@ -1,0 +1,141 @@
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from livequiz import metrics
+from livequiz.local.runtime import LocalRuntime, RuntimeConfig
+from tests.handlers.conftest import Clock
+from tests.support import GameFixture
+
+ACCEPTED = {"result": "accepted", "reason": ""}
+ALREADY_ANSWERED = {"result": "rejected", "reason": "already_answered"}
+
+
+def sample(name: str, labels: dict[str, str] | None = None) -> float:
+    value = metrics.REGISTRY.get_sample_value(name, labels or {})
+    return 0.0 if value is None else value
+
+
+def answer_twice(make_game, clock: Clock) -> None:
+    """Start a game with two players and send Ada's answer twice."""
+    game: GameFixture = make_game()
+    game.add_player("Ada")
+    game.add_player("Bob")
+    player, _ = game.connect(game.player_token("Ada"))
+    # Bob is connected but never answers, so the question stays open for the duplicate.
+    game.connect(game.player_token("Bob"))
+    host, _ = game.connect(game.host_token())
+    assert game.send(host, {"action": "start"})["type"] == "ok"
+    clock.advance(2000)
+    first = game.send(player, {"action": "answer", "question": 0, "choice": 1})
+    assert first == {"type": "answer_received", "question": 0, "accepted": True}
+    second = game.send(player, {"action": "answer", "question": 0, "choice": 1})
+    assert second["code"] == "already_answered"
+
+
+@pytest.fixture
+def off_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+
+
+@pytest.fixture
+def on_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "livequiz-answer")
+    monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+
+
+@pytest.fixture
+def runtime() -> Iterator[LocalRuntime]:
+    config = RuntimeConfig.on_free_ports(mappings={}, rest_app=None)
+    with LocalRuntime(config).start_in_thread() as running:
+        yield running.runtime
+
+
+@pytest.mark.usefixtures("off_lambda")
+def test_answer_and_duplicate_counted(make_game, clock: Clock) -> None:
+    accepted = sample("answers_total", ACCEPTED)
+    duplicates = sample("answers_total", ALREADY_ANSWERED)
+    latencies = sample("answer_seconds_count")
+    answer_twice(make_game, clock)
+    assert sample("answers_total", ACCEPTED) == accepted + 1
+    assert sample("answers_total", ALREADY_ANSWERED) == duplicates + 1
+    assert sample("answer_seconds_count") == latencies + 2
+    # The +Inf bucket counts every observation, and the host's start message is not one.
+    assert sample("answer_seconds_bucket", {"le": "+Inf"}) == latencies + 2
+
+
+@pytest.mark.usefixtures("off_lambda")
+def test_invalid_answer_counted_by_code(make_game, clock: Clock) -> None:
+    labels = {"result": "rejected", "reason": "missing_field"}
+    before = sample("answers_total", labels)
+    game: GameFixture = make_game()
+    game.add_player("Ada")
+    player, _ = game.connect(game.player_token("Ada"))
+    reply = game.send(player, {"action": "answer", "choice": 1})
+    assert reply["code"] == "missing_field"
+    assert sample("answers_total", labels) == before + 1
+
+
+@pytest.mark.usefixtures("off_lambda")
+def test_no_emf_output_off_lambda(make_game, clock: Clock, capsys) -> None:
+    answer_twice(make_game, clock)
+    assert "_aws" not in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("off_lambda")
+def test_metrics_served_over_http(make_game, clock: Clock, runtime: LocalRuntime) -> None:
+    answer_twice(make_game, clock)
+    response = httpx.get(runtime.metrics_url)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    samples = {
+        (item.name, tuple(sorted(item.labels.items()))): item.value
+        for family in text_string_to_metric_families(response.text)
+        for item in family.samples
+    }
+    assert samples[("answers_total", tuple(sorted(ACCEPTED.items())))] == sample(
+        "answers_total", ACCEPTED
+    )
+    assert samples[("answers_total", tuple(sorted(ALREADY_ANSWERED.items())))] == sample(
+        "answers_total", ALREADY_ANSWERED
+    )
+    assert samples[("answer_seconds_count", ())] == sample("answer_seconds_count")
+    assert samples[("answer_seconds_count", ())] >= 2
+
+
+@pytest.mark.usefixtures("on_lambda")
+def test_emf_output_on_lambda(make_game, clock: Clock, capsys) -> None:
+    capsys.readouterr()
+    answer_twice(make_game, clock)
+    documents = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and '"_aws"' in line
+    ]
+    by_dimensions = {}
+    for document in documents:
+        (directive,) = document["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == "livequiz"
+        names = tuple(sorted(metric["Name"] for metric in directive["Metrics"]))
+        (dimension_set,) = directive["Dimensions"]
+        dimensions = tuple(sorted(dimension_set))
+        by_dimensions.setdefault(dimensions, []).append((names, document))
+    # The start message is no answer, and each answer's invocation flushes its own documents.
+    accepted = by_dimensions[("result",)]
+    assert [names for names, _ in accepted] == [("answers_total",)]
+    assert accepted[0][1]["result"] == "accepted"
+    assert accepted[0][1]["answers_total"] == [1.0]
+    rejected = by_dimensions[("reason", "result")]
+    assert [names for names, _ in rejected] == [("answers_total",)]
+    assert rejected[0][1]["reason"] == "already_answered"
+    latency = by_dimensions[()]
+    assert [names for names, _ in latency] == [("answer_seconds",), ("answer_seconds",)]
+    for _, document in latency:
+        (metric,) = document["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        assert metric == {"Name": "answer_seconds", "Unit": "Seconds"}
+        (seconds,) = document["answer_seconds"]
+        assert 0 < seconds < 5

@@ -1,0 +1,87 @@
+import pytest
+from aws_lambda_powertools.metrics import MetricUnit
+from prometheus_client import generate_latest
+
+from livequiz import metrics
+from livequiz.metrics import LABEL_NAME, METRIC_NAME, METRICS, Kind, MetricDefinition
+from livequiz.play import REJECTIONS
+
+
+def test_names_are_valid_and_unique() -> None:
+    names = [definition.name for definition in METRICS.values()]
+    assert len(names) == len(set(names))
+    for key, definition in METRICS.items():
+        assert key == definition.name
+        assert METRIC_NAME.fullmatch(definition.name), definition.name
+        assert not definition.name.startswith("__"), definition.name
+        for label in definition.labels:
+            assert LABEL_NAME.fullmatch(label), (definition.name, label)
+            assert not label.startswith("__"), (definition.name, label)
+
+
+def test_label_value_sets_are_closed() -> None:
+    for definition in METRICS.values():
+        for label, values in definition.labels.items():
+            assert isinstance(values, frozenset), (definition.name, label)
+            assert values, (definition.name, label)
+            assert "" not in values, (definition.name, label)
+
+
+def test_kinds_follow_prometheus_conventions() -> None:
+    for definition in METRICS.values():
+        assert definition.help, definition.name
+        if definition.kind is Kind.COUNTER:
+            assert definition.name.endswith("_total"), definition.name
+            assert definition.unit is MetricUnit.Count, definition.name
+        if definition.kind is Kind.HISTOGRAM:
+            assert definition.buckets, definition.name
+            assert list(definition.buckets) == sorted(set(definition.buckets)), definition.name
+        else:
+            assert definition.buckets == (), definition.name
+        if definition.unit is MetricUnit.Seconds:
+            assert definition.name.endswith("_seconds"), definition.name
+
+
+def test_answer_reasons_cover_rejections() -> None:
+    assert set(REJECTIONS) <= METRICS["answers_total"].labels["reason"]
+    assert "other" in METRICS["answers_total"].labels["reason"]
+
+
+def test_player_id_as_label_raises() -> None:
+    with pytest.raises(ValueError, match="invalid value 'player-7f3a' of label 'reason'"):
+        metrics.count("answers_total", result="rejected", reason="player-7f3a")
+
+
+def test_unknown_label_raises() -> None:
+    with pytest.raises(ValueError, match="has no label 'player_id'"):
+        metrics.count("answers_total", result="accepted", player_id="p1")
+
+
+def test_unknown_metric_raises() -> None:
+    with pytest.raises(ValueError, match="unknown metric 'answers'"):
+        metrics.count("answers")
+
+
+def test_wrong_kind_raises() -> None:
+    with pytest.raises(ValueError, match="'answer_seconds' is a histogram, not a counter"):
+        metrics.count("answer_seconds")
+
+
+def test_gauge_recorder_exports_value() -> None:
+    table = {
+        "connections": MetricDefinition(
+            "connections",
+            Kind.GAUGE,
+            "Open WebSocket connections.",
+            MetricUnit.Count,
+            {"role": frozenset({"host", "player"})},
+        )
+    }
+    recorder = metrics.MetricsRecorder(table)
+    recorder.set_gauge("connections", 3, role="player")
+    recorder.set_gauge("connections", 2, role="player")
+    assert recorder.registry.get_sample_value("connections", {"role": "player"}) == 2.0
+    assert recorder.registry.get_sample_value("connections", {"role": "host"}) is None
+    assert b'connections{role="player"} 2.0' in generate_latest(recorder.registry)
+    with pytest.raises(ValueError, match="invalid value 'viewer'"):
+        recorder.set_gauge("connections", 1, role="viewer")
