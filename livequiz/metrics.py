@@ -80,6 +80,23 @@ ANSWER_REJECTION_REASONS = frozenset(REJECTIONS) | {
     "other",
 }
 
+# The error codes with which the connect function rejects a WebSocket handshake: the token
+# check's codes, the game store's unknown_game and the connect path's own checks. The handler
+# counts a code missing here as "other".
+CONNECT_REJECTION_REASONS = frozenset(
+    {
+        "missing_token",
+        "expired_token",
+        "invalid_token",
+        "wrong_token_kind",
+        "unknown_game",
+        "not_host",
+        "kicked",
+        "unknown_player",
+        "other",
+    }
+)
+
 METRICS: dict[str, MetricDefinition] = {
     definition.name: definition
     for definition in (
@@ -99,6 +116,22 @@ METRICS: dict[str, MetricDefinition] = {
             "Time the answer function takes to handle an answer message, in seconds.",
             MetricUnit.Seconds,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+        ),
+        MetricDefinition(
+            "connects_total",
+            Kind.COUNTER,
+            "WebSocket handshakes, accepted or rejected with the error code as reason.",
+            MetricUnit.Count,
+            {
+                "result": frozenset({"accepted", "rejected"}),
+                "reason": CONNECT_REJECTION_REASONS,
+            },
+        ),
+        MetricDefinition(
+            "disconnects_total",
+            Kind.COUNTER,
+            "WebSocket disconnects, including those of connections already replaced or expired.",
+            MetricUnit.Count,
         ),
     )
 }

@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.logs import function_logger
+from livequiz import metrics
 from livequiz.config import get_settings
 from livequiz.errors import ClientError, ForbiddenError, NotFoundError
 from livequiz.events import now_ms
@@ -40,6 +41,7 @@ def _record(connection_id: str, token: str | None) -> ConnectionRecord:
     return ConnectionRecord(ConnectionId(connection_id), game_id, Role.PLAYER, claims.subject)
 
 
+@metrics.flush_after
 @logger.inject_lambda_context(clear_state=True)
 def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]
@@ -49,20 +51,25 @@ def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         record = _record(connection_id, token)
     except ClientError as error:
         logger.info("connection rejected", extra={"code": error.code, "reason": error.message})
+        reason = error.code if error.code in metrics.CONNECT_REJECTION_REASONS else "other"
+        metrics.count("connects_total", result="rejected", reason=reason)
         return {"statusCode": error.status, "body": error.message}
     replaced = game_store().connect(record)
     if record.role is Role.HOST:
         play().host_back(record.game_id)
     logger.append_keys(game_id=record.game_id, player_id=record.player_id, role=record.role.value)
     logger.info("connected", extra={"replaced_connection_id": replaced})
+    metrics.count("connects_total", result="accepted")
     return {"statusCode": 200}
 
 
+@metrics.flush_after
 @logger.inject_lambda_context(clear_state=True)
 def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]
     logger.append_keys(connection_id=connection_id)
     record = game_store().disconnect(connection_id)
+    metrics.count("disconnects_total")
     if record is None:
         logger.info("disconnected with no record left, because it was replaced or expired")
     else:

@@ -37,18 +37,6 @@ def answer_twice(make_game, clock: Clock) -> None:
 
 
 @pytest.fixture
-def off_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-
-
-@pytest.fixture
-def on_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "livequiz-answer")
-    monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
-    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
-
-
-@pytest.fixture
 def runtime() -> Iterator[LocalRuntime]:
     config = RuntimeConfig.on_free_ports(mappings={}, rest_app=None)
     with LocalRuntime(config).start_in_thread() as running:
@@ -121,6 +109,9 @@ def test_emf_output_on_lambda(make_game, clock: Clock, capsys) -> None:
         (directive,) = document["_aws"]["CloudWatchMetrics"]
         assert directive["Namespace"] == "livequiz"
         names = tuple(sorted(metric["Name"] for metric in directive["Metrics"]))
+        # The connect function's documents of the same game are tested with that function.
+        if not set(names) <= {"answers_total", "answer_seconds"}:
+            continue
         (dimension_set,) = directive["Dimensions"]
         dimensions = tuple(sorted(dimension_set))
         by_dimensions.setdefault(dimensions, []).append((names, document))
