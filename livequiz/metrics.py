@@ -133,6 +133,21 @@ METRICS: dict[str, MetricDefinition] = {
             "WebSocket disconnects, including those of connections already replaced or expired.",
             MetricUnit.Count,
         ),
+        MetricDefinition(
+            "broadcast_seconds",
+            Kind.HISTOGRAM,
+            "Time the broadcast function takes to post a batch's frames to every connection.",
+            MetricUnit.Seconds,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+        ),
+        MetricDefinition(
+            "frames_sent_total",
+            Kind.COUNTER,
+            "Frames the broadcast function posted, by outcome: sent, or the connection was "
+            "gone (410) or the post failed.",
+            MetricUnit.Count,
+            {"outcome": frozenset({"sent", "gone", "failed"})},
+        ),
     )
 }
 

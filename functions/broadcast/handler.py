@@ -5,6 +5,7 @@ logged and does not fail the batch: redelivering would repeat every frame to eve
 next frame supersedes a lost leaderboard anyway.
 """
 
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -12,10 +13,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from functions.logs import function_logger
-from livequiz import broadcast, frames
+from livequiz import broadcast, frames, metrics
 from livequiz.config import get_settings
 from livequiz.events import decode_rmq_messages, now_ms, publisher
-from livequiz.fanout import Fanout, describe
+from livequiz.fanout import Fanout, SendReport, describe
 from livequiz.ids import ConnectionId, GameId
 from livequiz.payloads import (
     GameEnded,
@@ -50,6 +51,7 @@ def _fanout() -> Fanout:
     return Fanout(get_settings())
 
 
+@metrics.flush_after
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
@@ -69,12 +71,39 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         game_of.update(dict.fromkeys(rendered, game_id))
     for connection_id, frame in kicked.items():
         frames_by_connection.setdefault(connection_id, []).append(frame)
+    started = time.perf_counter()
     report = _fanout().send(frames_by_connection)
+    metrics.observe("broadcast_seconds", time.perf_counter() - started)
+    _count_frames(frames_by_connection, report)
     if report.gone:
         remove_gone(report.gone, game_of)
     summary = describe(report)
     logger.info("batch broadcast", extra={"events": len(events), "games": list(games), **summary})
     return {"processed": len(messages), **summary}
+
+
+def _count_frames(
+    frames_by_connection: dict[ConnectionId, list[bytes]], report: SendReport
+) -> None:
+    """Count the frames of fully sent connections as sent, and one frame per gone or failed one.
+
+    The fan-out stops posting to a connection at its first gone or failed post.
+    """
+    # NOTE: the report does not say how many of a gone or failed connection's frames were
+    # posted before that one, so those earlier frames are not counted as sent.
+    unsent = set(report.gone) | set(report.failed)
+    sent = sum(
+        len(payloads)
+        for connection_id, payloads in frames_by_connection.items()
+        if connection_id not in unsent
+    )
+    for outcome, amount in (
+        ("sent", sent),
+        ("gone", len(report.gone)),
+        ("failed", len(report.failed)),
+    ):
+        if amount:
+            metrics.count("frames_sent_total", amount, outcome=outcome)
 
 
 def _kicked_frames(valid: list[tuple[Any, Any]]) -> dict[ConnectionId, bytes]:
