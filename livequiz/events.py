@@ -262,6 +262,19 @@ class Publisher:
             self._open().basic_publish(exchange, queue, raw, properties, mandatory=True)
         except pika.exceptions.AMQPError as error:
             raise ServiceError(f"dead-lettering a message from {queue} failed: {error}") from error
+        # Imported here because livequiz.metrics imports livequiz.play, which imports this module.
+        from livequiz import metrics
+
+        roles = {name: role for role, name in queue_names(self.settings).items()}
+        role = roles.get(queue)
+        if role is None:
+            logger.warning(
+                "dead_lettered_total does not count a message from %s: the queue is not the "
+                "persist, broadcast or deadline queue of these settings",
+                queue,
+            )
+            return
+        metrics.count("dead_lettered_total", queue=role)
 
     def deliver(self, entry: OutboxEntry, now_ms: int) -> None:
         """Publish an outbox entry, after the time left until it is due if it is delayed."""

@@ -148,6 +148,26 @@ METRICS: dict[str, MetricDefinition] = {
             MetricUnit.Count,
             {"outcome": frozenset({"sent", "gone", "failed"})},
         ),
+        MetricDefinition(
+            "persist_batch_size",
+            Kind.HISTOGRAM,
+            "Messages in one batch that the persist function receives from the persist queue.",
+            MetricUnit.Count,
+            buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
+        ),
+        MetricDefinition(
+            "persist_rows_total",
+            Kind.COUNTER,
+            "Events the persist function wrote to MySQL, each as one game_events row.",
+            MetricUnit.Count,
+        ),
+        MetricDefinition(
+            "dead_lettered_total",
+            Kind.COUNTER,
+            "Messages moved to a dead-letter queue, by the role of the queue they came from.",
+            MetricUnit.Count,
+            {"queue": frozenset({"persist", "broadcast", "deadline"})},
+        ),
     )
 }
 

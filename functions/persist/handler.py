@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.logs import function_logger
-from livequiz import db, history
+from livequiz import db, history, metrics
 from livequiz.config import get_settings
 from livequiz.errors import NotFoundError
 from livequiz.events import decode_rmq_messages, publisher
@@ -20,15 +20,22 @@ from livequiz.services import game_store
 logger = function_logger("persist")
 
 
+@metrics.flush_after
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     settings = get_settings()
+    delivered = sum(len(batch) for batch in event.get("rmqMessagesByQueue", {}).values())
+    metrics.observe("persist_batch_size", delivered)
     messages = decode_rmq_messages(event, settings)
     games = sorted({message.event.game_id for message in messages})
     logger.info("persisting batch", extra={"events": len(messages), "games": games})
     processed = history.persist_batch(
         db.engine(settings.mysql_url), messages, publisher(settings).dead_letter, stored_answers
     )
+    # persist_batch also counts the events of unknown types that it leaves out.
+    ignored = sum(1 for message in messages if message.event.type not in history.PAYLOADS)
+    if processed > ignored:
+        metrics.count("persist_rows_total", processed - ignored)
     logger.info("batch persisted", extra={"events": len(messages), "processed": processed})
     return {"processed": processed}
 

@@ -1,10 +1,27 @@
-"""The answer function's fixtures, shared with the handler tests, and the Lambda switch."""
+"""Fixtures of the handler and persist tests, and the switch between Lambda and local runs."""
 
 import pytest
 
 from tests.handlers.conftest import clock, make_game
+from tests.persist.conftest import (
+    dead_letters,
+    engine,
+    own_publisher,
+    persist_settings,
+    run,
+    seeded_game,
+)
 
-__all__ = ["clock", "make_game"]
+__all__ = [
+    "clock",
+    "dead_letters",
+    "engine",
+    "make_game",
+    "own_publisher",
+    "persist_settings",
+    "run",
+    "seeded_game",
+]
 
 
 @pytest.fixture
