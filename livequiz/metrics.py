@@ -97,6 +97,9 @@ CONNECT_REJECTION_REASONS = frozenset(
     }
 )
 
+# The Lambda functions of livequiz, as named in their loggers.
+FUNCTIONS = frozenset({"auth", "connect", "answer", "deadline", "broadcast", "persist"})
+
 METRICS: dict[str, MetricDefinition] = {
     definition.name: definition
     for definition in (
@@ -168,6 +171,13 @@ METRICS: dict[str, MetricDefinition] = {
             MetricUnit.Count,
             {"queue": frozenset({"persist", "broadcast", "deadline"})},
         ),
+        MetricDefinition(
+            "function_errors_total",
+            Kind.COUNTER,
+            "Exceptions that escaped a Lambda function's handler, by function.",
+            MetricUnit.Count,
+            {"function": FUNCTIONS},
+        ),
     )
 }
 
@@ -226,6 +236,29 @@ class MetricsRecorder:
                 self.flush()
 
         return wrapper
+
+    def count_errors(
+        self, function_name: str
+    ) -> Callable[[Callable[Params, Result]], Callable[Params, Result]]:
+        """Wrap a handler so that an exception escaping it adds 1 to ``function_errors_total``.
+
+        The exception is raised again unchanged. Put ``flush_after`` outside this wrapper, so
+        that the count is flushed on Lambda.
+        """
+        self._labelled("function_errors_total", Kind.COUNTER, {"function": function_name})
+
+        def decorate(function: Callable[Params, Result]) -> Callable[Params, Result]:
+            @wraps(function)
+            def wrapper(*args: Params.args, **kwargs: Params.kwargs) -> Result:
+                try:
+                    return function(*args, **kwargs)
+                except Exception:
+                    self.count("function_errors_total", function=function_name)
+                    raise
+
+            return wrapper
+
+        return decorate
 
     def _labelled(self, name: str, kind: Kind, labels: Mapping[str, str]) -> Any:
         definition = self.table.get(name)
@@ -288,3 +321,4 @@ observe = RECORDER.observe
 set_gauge = RECORDER.set_gauge
 flush = RECORDER.flush
 flush_after = RECORDER.flush_after
+count_errors = RECORDER.count_errors

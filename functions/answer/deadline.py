@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from functions.logs import function_logger
+from livequiz import metrics
 from livequiz.config import get_settings
 from livequiz.errors import ConflictError, NotFoundError
 from livequiz.events import DEADLINE_ROUTING_KEY, OutboxEntry, decode_rmq_messages, now_ms
@@ -36,6 +37,8 @@ DEADLINE_PAYLOADS: dict[str, type[BaseModel]] = {
 }
 
 
+@metrics.flush_after
+@metrics.count_errors("deadline")
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()

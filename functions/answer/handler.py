@@ -126,6 +126,7 @@ def _count_answer(error: ClientError | None, started: float) -> None:
 
 
 @metrics.flush_after
+@metrics.count_errors("answer")
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Server time is taken first, so queueing inside this function never counts against the player.

@@ -7,6 +7,7 @@ failing Redis or MySQL is 503 ``service_unavailable``.
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis
@@ -18,8 +19,10 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from functions.auth import accounts, games, quizzes, reports
+from livequiz import metrics
 from livequiz.errors import ClientError, ServiceError
 from livequiz.quizzes import error_location
 
@@ -115,6 +118,21 @@ for error_type in SERVICE_ERRORS:
     app.add_exception_handler(error_type, service_error)
 
 
+@app.middleware("http")
+async def count_unhandled_errors(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Count the exceptions that no exception handler turned into a response.
+
+    Starlette returns a 500 response for them inside Mangum, so none escapes the Lambda handler.
+    """
+    try:
+        return await call_next(request)
+    except Exception:
+        metrics.count("function_errors_total", function="auth")
+        raise
+
+
 @app.get("/healthz", tags=["health"])
 def healthz() -> dict[str, str]:
     """Report that the function runs; Redis and MySQL are not contacted."""
@@ -138,4 +156,4 @@ def openapi_schema() -> dict[str, Any]:
 
 app.openapi = openapi_schema  # type: ignore[method-assign]
 
-handler = Mangum(app, lifespan="off")
+handler = metrics.flush_after(Mangum(app, lifespan="off"))

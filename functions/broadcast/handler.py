@@ -52,6 +52,7 @@ def _fanout() -> Fanout:
 
 
 @metrics.flush_after
+@metrics.count_errors("broadcast")
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()

@@ -42,6 +42,7 @@ def _record(connection_id: str, token: str | None) -> ConnectionRecord:
 
 
 @metrics.flush_after
+@metrics.count_errors("connect")
 @logger.inject_lambda_context(clear_state=True)
 def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]
@@ -64,6 +65,7 @@ def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 @metrics.flush_after
+@metrics.count_errors("connect")
 @logger.inject_lambda_context(clear_state=True)
 def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]

@@ -21,6 +21,7 @@ logger = function_logger("persist")
 
 
 @metrics.flush_after
+@metrics.count_errors("persist")
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     settings = get_settings()

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.auth.conftest import close_import_loop, event_loop_for_mangum
 from tests.handlers.conftest import clock, make_game
 from tests.persist.conftest import (
     dead_letters,
@@ -14,8 +15,10 @@ from tests.persist.conftest import (
 
 __all__ = [
     "clock",
+    "close_import_loop",
     "dead_letters",
     "engine",
+    "event_loop_for_mangum",
     "make_game",
     "own_publisher",
     "persist_settings",
