@@ -92,7 +92,7 @@ def _is_open(state: GameState | None, question: int) -> bool:
 
 
 def _is_stale(frame_type: str, state: GameState | None, data: dict[str, Any]) -> bool:
-    """Whether a frame belongs to a part of the game that has passed.
+    """Tell whether a frame belongs to a part of the game that has passed.
 
     A question frame is stale once a later round started: a resume after a pause sends the
     question again in a new round. A close or reveal frame is stale only once a later question
@@ -121,7 +121,7 @@ def group_by_game(events: list[Event]) -> dict[GameId, list[Event]]:
 
 
 def shows_leaderboard(state: GameState | None, frame_type: str) -> bool:
-    """Whether a frame of ``frame_type`` carries the leaderboard under the game's options."""
+    """Tell whether a frame of ``frame_type`` carries the leaderboard under the game's options."""
     if frame_type not in WITH_LEADERBOARD or state is None:
         return False
     shown = state.options.leaderboard
@@ -178,7 +178,7 @@ def _your_result(
     viewer: str,
     state: GameState | None,
 ) -> dict[str, Any] | None:
-    """A player's own result in a reveal frame: right or wrong, points, streak and total."""
+    """Build a player's own result in a reveal frame: right or wrong, points, streak, total."""
     if frame.type != "reveal" or viewer == "host":
         return None
     answer = results.get(frame.data["question"], {}).get(viewer)

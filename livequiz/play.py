@@ -112,9 +112,7 @@ class Play:
         try:
             rules.check_answerable(state, question, now_ms)
             spec, stored = self.spec(game_id, question)
-            scored = rules.score_answer(
-                state, question, spec, response, now_ms, stored.get("shown")
-            )
+            scored = rules.score(state, question, spec, response, now_ms, stored.get("shown"))
         except ConflictError:
             # The question closed, maybe while this player's first try failed to publish.
             self._republish_answer(game_id, player_id, question)
@@ -246,7 +244,7 @@ class Play:
         now_ms: int,
         resumed: bool = False,
     ) -> list[OutboxEntry]:
-        """The deadline timer and the question frame's event of question ``index`` opening in
+        """Build the deadline timer and the question frame's event of question ``index`` opening in
         ``round_``, or opening again after a pause when ``resumed``."""
         spec, stored = self.spec(game_id, index)
         data: dict[str, Any] = {
@@ -344,7 +342,7 @@ class Play:
             "question_type": spec.type,
             "correct": questions.correct_answer(spec, stored.get("shown", ())),
             "answered": len(answers),
-            "right": right if spec.scored or spec.type != "poll" else None,
+            "right": None if isinstance(spec, questions.Poll) else right,
             "distribution": questions.distribution(spec, responses),
         }
         if spec.explanation:
@@ -475,8 +473,9 @@ class Play:
     # State for a client that connects or reconnects
 
     def sync(self, game_id: GameId, viewer: str, now_ms: int) -> dict[str, Any]:
-        """The game as one client needs it after connecting: the phase, the open question
-        with the time left by the server's deadline, and a player's own answer and score."""
+        """Build the game's state as one client needs it after connecting: the phase, the open
+        question with the time left by the server's deadline, and a player's own answer and
+        score."""
         state = self._state(game_id, now_ms)
         frame: dict[str, Any] = {
             "type": "state",

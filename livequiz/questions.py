@@ -50,7 +50,7 @@ MIN_CHOICES = 2
 MAX_CHOICES = 6
 MAX_ACCEPTED = 10
 MAX_TYPED_CHARS = 100
-# Slider values stay within what a double holds exactly as an integer.
+# Slider values stay within the integers a double represents exactly.
 MAX_SLIDER_MAGNITUDE = 1e12
 TRUE_FALSE_CHOICES = ("True", "False")
 SOFT_HYPHEN = "\u00ad"
@@ -62,7 +62,7 @@ Scoring = Literal["exact", "partial"]
 
 
 def _unique(name: str) -> Callable[[list[str]], list[str]]:
-    """A validator that rejects a list of ``name`` holding one value twice."""
+    """Build a validator that rejects a list of ``name`` that contains one value twice."""
 
     def check(values: list[str]) -> list[str]:
         seen: dict[str, int] = {}
@@ -208,7 +208,7 @@ SliderNumber = Annotated[float, Field(allow_inf_nan=False)]
 
 
 def exact(number: float) -> Fraction:
-    """The decimal number a JSON number spells, as an exact fraction (0.1 is 1/10)."""
+    """Return the decimal number a JSON number spells as an exact fraction (0.1 is 1/10)."""
     return Fraction(repr(number))
 
 
@@ -345,7 +345,7 @@ def _field(response: dict[str, Any], name: str, kind: str) -> Any:
 
 
 def shown_order(item_count: int, rng: random.Random) -> list[int]:
-    """A random order in which to show an ordering question's items, never the right one when
+    """Draw the order in which to show an ordering question's items, never the right one when
     there are two or more items. It must come from a random source, not from anything a
     player can see, or players could undo it."""
     order = list(range(item_count))
@@ -355,8 +355,8 @@ def shown_order(item_count: int, rng: random.Random) -> list[int]:
 
 
 def snap(question: Slider, value: float) -> Fraction:
-    """The slider position nearest to ``value``: min plus a whole number of steps, halves
-    rounded up. A client's floating point sum such as 0.1 + 0.2 lands on 0.3."""
+    """Return the slider position nearest to ``value``: min plus a whole number of steps,
+    halves rounded up. A client's floating point sum such as 0.1 + 0.2 lands on 0.3."""
     low, step = exact(question.min), exact(question.step)
     steps = math.floor((exact(float(value)) - low) / step + Fraction(1, 2))
     return low + steps * step
@@ -446,7 +446,7 @@ def grade(question: AnyQuestion, response: dict[str, Any], shown: Sequence[int] 
 
 
 def correct_answer(question: AnyQuestion, shown: Sequence[int] = ()) -> Any:
-    """What the reveal shows as the right answer, in the response's form; None for a poll.
+    """Return the right answer as the reveal shows it, in the response's form; None for a poll.
 
     For an ordering question it is the right order as positions in the list players were
     shown (``shown``), which is the form of their ``order``.

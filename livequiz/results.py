@@ -86,7 +86,7 @@ def game_results(engine: Engine, game_id: str) -> GameResults:
             )
         )
         shown = (game.options or {}).get("leaderboard", "every_question")
-        # The game's leaderboard option holds here too: no ranking in survey mode, and with
+        # The game's leaderboard option applies here too: no ranking in survey mode, and with
         # "end" none until the game has ended. The host's report has it either way.
         hidden = shown == "never" or (shown == "end" and not ended)
         player_rows = (
@@ -273,7 +273,7 @@ def user_history(engine: Engine, user_id: int, limit: int, offset: int) -> UserH
 
 
 def _running_standing(engine: Engine, game_id: str, player_id: str) -> tuple[int | None, int]:
-    """The rank and score of a player in a running game, as ``game_results`` counts them."""
+    """Return a player's rank and score in a running game, as ``game_results`` counts them."""
     for player in game_results(engine, game_id).players:
         if player.player_id == player_id:
             return player.rank, player.score

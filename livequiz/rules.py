@@ -227,7 +227,7 @@ def open_question(
 
 
 def pause(state: GameState, now_ms: int, reason: str) -> dict[str, str | int]:
-    """The fields that pause the game, keeping the open question's time left exactly."""
+    """Return the fields that pause the game, keeping the open question's time left exactly."""
     check_phase(state, Action.PAUSE)
     remaining = max(state.deadline_ms - now_ms, 0) if state.phase is GamePhase.QUESTION_OPEN else 0
     return {
@@ -240,7 +240,7 @@ def pause(state: GameState, now_ms: int, reason: str) -> dict[str, str | int]:
 
 
 def resume(state: GameState, now_ms: int) -> dict[str, str | int]:
-    """The fields that resume a paused game, in a new round so that the timers set before the
+    """Return the fields that resume a paused game, in a new round so that the timers set before the
     pause are ignored. An open question gets its time left back, and the time spent paused
     does not count against the players' answer times."""
     check_phase(state, Action.RESUME)
@@ -258,7 +258,7 @@ def resume(state: GameState, now_ms: int) -> dict[str, str | int]:
 
 
 def is_at(state: GameState, phase: GamePhase, question: int, round_: int) -> bool:
-    """Whether the game is still where a timer set for ``question`` in ``round_`` expects."""
+    """Tell whether the game is still where a timer set for ``question`` in ``round_`` expects."""
     return state.phase is phase and state.question == question and state.round == round_
 
 
@@ -295,7 +295,7 @@ def question_points(
 
 
 def streak_bonus(streak: int) -> int:
-    """The bonus of a right answer that makes a run of ``streak`` right answers."""
+    """Return the bonus of a right answer that makes a run of ``streak`` right answers."""
     return min(STREAK_STEP * max(streak - 1, 0), STREAK_CAP)
 
 
@@ -309,6 +309,18 @@ def score_answer(
 ) -> ScoredAnswer:
     """Check an answer against the open question and score it by server time alone."""
     check_answerable(state, question, now_ms)
+    return score(state, question, spec, response, now_ms, shown)
+
+
+def score(
+    state: GameState,
+    question: int,
+    spec: AnyQuestion,
+    response: dict[str, Any],
+    now_ms: int,
+    shown: list[int] | None = None,
+) -> ScoredAnswer:
+    """Grade and score an answer that ``check_answerable`` has already let through."""
     graded = grade(spec, response, shown or ())
     elapsed_ms = max(now_ms - state.opened_at_ms, 0)
     points = question_points(

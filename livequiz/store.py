@@ -482,7 +482,13 @@ class GameStore:
             separators=(",", ":"),
         )
         head, _, tail = stored.partition(f'"points":{ANSWER_PLACEHOLDER}')
-        right = "-" if not answer.scored else "1" if answer.correct else "0"
+        # The streak rule of answer.lua: "-" leaves the streak as it is.
+        if not answer.scored:
+            right = "-"
+        elif answer.correct:
+            right = "1"
+        else:
+            right = "0"
         step, cap = (STREAK_STEP, STREAK_CAP) if state.options.streak_bonus else (0, 0)
         args: list[str | int] = [
             player_id,
