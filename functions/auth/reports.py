@@ -20,9 +20,14 @@ HOST_ONLY: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _attachment(game_id: str, extension: str) -> dict[str, str]:
+def _download(
+    report: reports.GameReport, content: str | bytes, media_type: str, extension: str
+) -> Response:
+    """Send a rendered report as a file download."""
     # Game ids are 32 hexadecimal digits read back from MySQL, so the file name needs no escaping.
-    return {"Content-Disposition": f'attachment; filename="livequiz-report-{game_id}.{extension}"'}
+    name = f"livequiz-report-{report.game_id}.{extension}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(content=content, media_type=media_type, headers=headers)
 
 
 @router.get("/games/{game_id}/report", responses=HOST_ONLY)
@@ -42,11 +47,7 @@ def game_report(game_id: str, user_id: CurrentUser, engine: EngineDep) -> report
 def game_report_csv(game_id: str, user_id: CurrentUser, engine: EngineDep) -> Response:
     """Download the game's report as one CSV file with players, questions and distribution."""
     report = reports.game_report(engine, game_id, user_id)
-    return Response(
-        content=reports.render_csv(report),
-        media_type=CSV_MEDIA_TYPE,
-        headers=_attachment(report.game_id, "csv"),
-    )
+    return _download(report, reports.render_csv(report), CSV_MEDIA_TYPE, "csv")
 
 
 @router.get(
@@ -60,11 +61,7 @@ def game_report_csv(game_id: str, user_id: CurrentUser, engine: EngineDep) -> Re
 def game_report_xlsx(game_id: str, user_id: CurrentUser, engine: EngineDep) -> Response:
     """Download the game's report as an Excel workbook with one sheet per table."""
     report = reports.game_report(engine, game_id, user_id)
-    return Response(
-        content=reports.render_xlsx(report),
-        media_type=XLSX_MEDIA_TYPE,
-        headers=_attachment(report.game_id, "xlsx"),
-    )
+    return _download(report, reports.render_xlsx(report), XLSX_MEDIA_TYPE, "xlsx")
 
 
 class HostedGameOut(BaseModel):
