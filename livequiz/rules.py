@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -97,6 +98,12 @@ ALLOWED_FROM: Mapping[Action, tuple[GamePhase, ...]] = {
 }
 
 
+@lru_cache(maxsize=1024)
+def parse_options(raw: str) -> GameOptions:
+    """Parse a game's stored options, once per distinct value: every answer reads them."""
+    return GameOptions.model_validate(json.loads(raw))
+
+
 @dataclass(frozen=True)
 class GameState:
     """The live state of one game as stored in its Redis hash."""
@@ -137,7 +144,7 @@ class GameState:
             deadline_ms=int(fields.get("deadline_ms", 0)),
             limit_ms=int(fields.get("limit_ms", 0)),
             streak_prev=int(fields.get("streak_prev", -1)),
-            options=GameOptions.model_validate(json.loads(fields.get("options", "{}"))),
+            options=parse_options(fields.get("options", "{}")),
             revealed=fields.get("revealed") == "1",
             locked=fields.get("locked") == "1",
             paused_from=GamePhase(paused_from) if paused_from else None,
