@@ -6,7 +6,8 @@
     metrics.observe("answer_seconds", 0.012)
 
 Every value goes to ``REGISTRY``, a prometheus-client registry of this module that the local
-runtime serves at ``/metrics``. On Lambda (``AWS_LAMBDA_FUNCTION_NAME`` is set) it also goes to
+runtime serves at ``/metrics``, where each name has the prefix ``livequiz_``
+(``livequiz_answers_total``). On Lambda (``AWS_LAMBDA_FUNCTION_NAME`` is set) it also goes to
 Powertools' Metrics as CloudWatch embedded metric format (EMF), namespace ``livequiz``, with the
 label values as dimensions. ``flush()`` prints the EMF documents, once per invocation.
 
@@ -305,13 +306,22 @@ def _collector(definition: MetricDefinition, registry: CollectorRegistry) -> Any
     if definition.kind is Kind.COUNTER:
         # prometheus-client adds the "_total" suffix of a counter's samples itself.
         return Counter(
-            definition.name.removesuffix("_total"), definition.help, labels, registry=registry
+            definition.name.removesuffix("_total"),
+            definition.help,
+            labels,
+            namespace=NAMESPACE,
+            registry=registry,
         )
     if definition.kind is Kind.HISTOGRAM:
         return Histogram(
-            definition.name, definition.help, labels, registry=registry, buckets=definition.buckets
+            definition.name,
+            definition.help,
+            labels,
+            namespace=NAMESPACE,
+            registry=registry,
+            buckets=definition.buckets,
         )
-    return Gauge(definition.name, definition.help, labels, registry=registry)
+    return Gauge(definition.name, definition.help, labels, namespace=NAMESPACE, registry=registry)
 
 
 RECORDER = MetricsRecorder(METRICS)

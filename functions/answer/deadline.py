@@ -16,8 +16,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from functions.logs import function_logger
-from livequiz import metrics
+from functions.logs import entry_point, function_logger
 from livequiz.config import get_settings
 from livequiz.errors import ConflictError, NotFoundError
 from livequiz.events import DEADLINE_ROUTING_KEY, OutboxEntry, decode_rmq_messages, now_ms
@@ -37,9 +36,7 @@ DEADLINE_PAYLOADS: dict[str, type[BaseModel]] = {
 }
 
 
-@metrics.flush_after
-@metrics.count_errors("deadline")
-@logger.inject_lambda_context(clear_state=True)
+@entry_point("deadline", logger)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     play = game_play()

@@ -17,7 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.logs import function_logger
+from functions.logs import entry_point, function_logger
 from livequiz import frames, metrics
 from livequiz.config import get_settings
 from livequiz.errors import ClientError, ForbiddenError, InvalidInputError, UnauthorizedError
@@ -125,9 +125,7 @@ def _count_answer(error: ClientError | None, started: float) -> None:
     metrics.count("answers_total", result="rejected", reason=reason)
 
 
-@metrics.flush_after
-@metrics.count_errors("answer")
-@logger.inject_lambda_context(clear_state=True)
+@entry_point("answer", logger)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Server time is taken first, so queueing inside this function never counts against the player.
     received_ms = now_ms()

@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from functions.logs import function_logger
+from functions.logs import entry_point, function_logger
 from livequiz import broadcast, frames, metrics
 from livequiz.config import get_settings
 from livequiz.events import decode_rmq_messages, now_ms, publisher
@@ -51,9 +51,7 @@ def _fanout() -> Fanout:
     return Fanout(get_settings())
 
 
-@metrics.flush_after
-@metrics.count_errors("broadcast")
-@logger.inject_lambda_context(clear_state=True)
+@entry_point("broadcast", logger)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     messages = decode_rmq_messages(event, settings)

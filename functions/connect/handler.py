@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.logs import function_logger
+from functions.logs import entry_point, function_logger
 from livequiz import metrics
 from livequiz.config import get_settings
 from livequiz.errors import ClientError, ForbiddenError, NotFoundError
@@ -41,9 +41,7 @@ def _record(connection_id: str, token: str | None) -> ConnectionRecord:
     return ConnectionRecord(ConnectionId(connection_id), game_id, Role.PLAYER, claims.subject)
 
 
-@metrics.flush_after
-@metrics.count_errors("connect")
-@logger.inject_lambda_context(clear_state=True)
+@entry_point("connect", logger)
 def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]
     logger.append_keys(connection_id=connection_id)
@@ -64,9 +62,7 @@ def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return {"statusCode": 200}
 
 
-@metrics.flush_after
-@metrics.count_errors("connect")
-@logger.inject_lambda_context(clear_state=True)
+@entry_point("connect", logger)
 def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]
     logger.append_keys(connection_id=connection_id)

@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.logs import function_logger
+from functions.logs import entry_point, function_logger
 from livequiz import db, history, metrics
 from livequiz.config import get_settings
 from livequiz.errors import NotFoundError
@@ -20,9 +20,7 @@ from livequiz.services import game_store
 logger = function_logger("persist")
 
 
-@metrics.flush_after
-@metrics.count_errors("persist")
-@logger.inject_lambda_context(clear_state=True)
+@entry_point("persist", logger)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     settings = get_settings()
     delivered = sum(len(batch) for batch in event.get("rmqMessagesByQueue", {}).values())

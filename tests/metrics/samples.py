@@ -7,8 +7,11 @@ from livequiz import metrics
 
 
 def sample(name: str, labels: dict[str, str] | None = None) -> float:
-    """Return a sample of ``metrics.REGISTRY``, or 0 for a series that has no sample yet."""
-    value = metrics.REGISTRY.get_sample_value(name, labels or {})
+    """Return a sample of ``metrics.REGISTRY``, or 0 for a series that has no sample yet.
+
+    ``name`` is the sample's name without the ``livequiz_`` prefix, as in ``METRICS``.
+    """
+    value = metrics.REGISTRY.get_sample_value(f"{metrics.NAMESPACE}_{name}", labels or {})
     return 0.0 if value is None else value
 
 

@@ -5,18 +5,13 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from livequiz import metrics
 from livequiz.local.runtime import LocalRuntime, RuntimeConfig
 from tests.handlers.conftest import Clock
+from tests.metrics.samples import sample
 from tests.support import GameFixture
 
 ACCEPTED = {"result": "accepted", "reason": ""}
 ALREADY_ANSWERED = {"result": "rejected", "reason": "already_answered"}
-
-
-def sample(name: str, labels: dict[str, str] | None = None) -> float:
-    value = metrics.REGISTRY.get_sample_value(name, labels or {})
-    return 0.0 if value is None else value
 
 
 def answer_twice(make_game, clock: Clock) -> None:
@@ -85,14 +80,14 @@ def test_metrics_served_over_http(make_game, clock: Clock, runtime: LocalRuntime
         for family in text_string_to_metric_families(response.text)
         for item in family.samples
     }
-    assert samples[("answers_total", tuple(sorted(ACCEPTED.items())))] == sample(
+    assert samples[("livequiz_answers_total", tuple(sorted(ACCEPTED.items())))] == sample(
         "answers_total", ACCEPTED
     )
-    assert samples[("answers_total", tuple(sorted(ALREADY_ANSWERED.items())))] == sample(
+    assert samples[("livequiz_answers_total", tuple(sorted(ALREADY_ANSWERED.items())))] == sample(
         "answers_total", ALREADY_ANSWERED
     )
-    assert samples[("answer_seconds_count", ())] == sample("answer_seconds_count")
-    assert samples[("answer_seconds_count", ())] >= 2
+    assert samples[("livequiz_answer_seconds_count", ())] == sample("answer_seconds_count")
+    assert samples[("livequiz_answer_seconds_count", ())] >= 2
 
 
 @pytest.mark.usefixtures("on_lambda")

@@ -80,8 +80,8 @@ def test_gauge_recorder_exports_value() -> None:
     recorder = metrics.MetricsRecorder(table)
     recorder.set_gauge("connections", 3, role="player")
     recorder.set_gauge("connections", 2, role="player")
-    assert recorder.registry.get_sample_value("connections", {"role": "player"}) == 2.0
-    assert recorder.registry.get_sample_value("connections", {"role": "host"}) is None
-    assert b'connections{role="player"} 2.0' in generate_latest(recorder.registry)
+    assert recorder.registry.get_sample_value("livequiz_connections", {"role": "player"}) == 2.0
+    assert recorder.registry.get_sample_value("livequiz_connections", {"role": "host"}) is None
+    assert b'livequiz_connections{role="player"} 2.0' in generate_latest(recorder.registry)
     with pytest.raises(ValueError, match="invalid value 'viewer'"):
         recorder.set_gauge("connections", 1, role="viewer")
