@@ -3,10 +3,12 @@
 Posts run in parallel on a bounded thread pool, each with its own timeout, and ``send`` returns
 only when every post has finished. A connection that API Gateway reports as gone (410) is
 listed in the report for the caller to remove: that is the normal end of a connection and not
-an error.
+an error. The frames of one connection are posted in order, and the first post that does not
+succeed ends that connection's posts; the report counts each frame by its outcome.
 """
 
 import logging
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,11 +27,22 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+# The error codes with which API Gateway refuses a post for exceeding a rate limit (429).
+THROTTLED_CODES = frozenset({"LimitExceededException", "ThrottlingException"})
+
+# The outcomes of one frame: posted, connection gone (410), refused by a rate limit, another
+# failure, or not posted because an earlier frame of its connection did not go out.
+FRAME_OUTCOMES = ("sent", "gone", "throttled", "failed", "dropped")
+
+
 @dataclass
 class SendReport:
+    """Connections by outcome, and frames by outcome (one of ``FRAME_OUTCOMES``)."""
+
     sent: int = 0
     gone: list[ConnectionId] = field(default_factory=list)
     failed: list[ConnectionId] = field(default_factory=list)
+    frames: Counter[str] = field(default_factory=Counter)
 
 
 @lru_cache(maxsize=4)
@@ -40,8 +53,9 @@ def management_client(
         connect_timeout=timeout_s,
         read_timeout=timeout_s,
         # One retry of a timed-out or throttled post. A dropped frame is superseded by the next
-        # one, but a question frame is worth a second try.
-        retries={"max_attempts": 2, "mode": "standard"},
+        # one, but a question frame is worth a second try. botocore's "max_attempts" counts
+        # retries only, so two attempts in all is "total_max_attempts".
+        retries={"total_max_attempts": 2, "mode": "standard"},
         max_pool_connections=pool,
         # Frames are built by this code, so checking each call's parameters only costs time.
         parameter_validation=False,
@@ -67,17 +81,26 @@ class Fanout:
             settings.broadcast_concurrency,
         )
 
-    def _post_all(self, connection_id: ConnectionId, payloads: list[bytes]) -> str:
-        """Post one connection's frames in order and return "sent", "gone" or "failed"."""
-        for payload in payloads:
+    def _post_all(self, connection_id: ConnectionId, payloads: list[bytes]) -> tuple[str, int]:
+        """Post one connection's frames in order.
+
+        Returns the outcome of the last post tried ("sent", "gone", "throttled" or "failed")
+        and how many frames were posted before it.
+        """
+        for posted, payload in enumerate(payloads):
             try:
                 self.client.post_to_connection(ConnectionId=connection_id, Data=payload)
             except self.client.exceptions.GoneException:
-                return "gone"
-            except (ClientError, BotoCoreError) as error:
+                return "gone", posted
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                outcome = "throttled" if code in THROTTLED_CODES else "failed"
+                logger.warning("post to connection %s %s: %s", connection_id, outcome, error)
+                return outcome, posted
+            except BotoCoreError as error:
                 logger.warning("post to connection %s failed: %s", connection_id, error)
-                return "failed"
-        return "sent"
+                return "failed", posted
+        return "sent", len(payloads)
 
     def send(self, frames_by_connection: dict[ConnectionId, list[bytes]]) -> SendReport:
         report = SendReport()
@@ -86,10 +109,14 @@ class Fanout:
             for connection_id, payloads in frames_by_connection.items()
         }
         for connection_id, future in futures.items():
-            outcome = future.result()
+            outcome, posted = future.result()
+            report.frames["sent"] += posted
             if outcome == "sent":
                 report.sent += 1
-            elif outcome == "gone":
+                continue
+            report.frames[outcome] += 1
+            report.frames["dropped"] += len(frames_by_connection[connection_id]) - posted - 1
+            if outcome == "gone":
                 report.gone.append(connection_id)
             else:
                 report.failed.append(connection_id)

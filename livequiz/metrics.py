@@ -32,6 +32,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
 )
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from livequiz.fanout import FRAME_OUTCOMES
 from livequiz.play import REJECTIONS
 
 NAMESPACE = "livequiz"
@@ -147,10 +148,11 @@ METRICS: dict[str, MetricDefinition] = {
         MetricDefinition(
             "frames_sent_total",
             Kind.COUNTER,
-            "Frames the broadcast function posted, by outcome: sent, or the connection was "
-            "gone (410) or the post failed.",
+            "Frames of the broadcast function by outcome: sent, connection gone (410), "
+            "throttled (429), failed, or dropped after an earlier frame of its connection "
+            "did not go out.",
             MetricUnit.Count,
-            {"outcome": frozenset({"sent", "gone", "failed"})},
+            {"outcome": frozenset(FRAME_OUTCOMES)},
         ),
         MetricDefinition(
             "persist_batch_size",

@@ -73,7 +73,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
     report = _fanout().send(frames_by_connection)
     metrics.observe("broadcast_seconds", time.perf_counter() - started)
-    _count_frames(frames_by_connection, report)
+    _count_frames(report)
     if report.gone:
         remove_gone(report.gone, game_of)
     summary = describe(report)
@@ -81,26 +81,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return {"processed": len(messages), **summary}
 
 
-def _count_frames(
-    frames_by_connection: dict[ConnectionId, list[bytes]], report: SendReport
-) -> None:
-    """Count the frames of fully sent connections as sent, and one frame per gone or failed one.
-
-    The fan-out stops posting to a connection at its first gone or failed post.
-    """
-    # NOTE: the report does not say how many of a gone or failed connection's frames were
-    # posted before that one, so those earlier frames are not counted as sent.
-    unsent = set(report.gone) | set(report.failed)
-    sent = sum(
-        len(payloads)
-        for connection_id, payloads in frames_by_connection.items()
-        if connection_id not in unsent
-    )
-    for outcome, amount in (
-        ("sent", sent),
-        ("gone", len(report.gone)),
-        ("failed", len(report.failed)),
-    ):
+def _count_frames(report: SendReport) -> None:
+    """Count every frame of the batch by its outcome in ``frames_sent_total``."""
+    for outcome, amount in report.frames.items():
         if amount:
             metrics.count("frames_sent_total", amount, outcome=outcome)
 
