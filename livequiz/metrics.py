@@ -11,15 +11,23 @@ runtime serves at ``/metrics``, where each name has the prefix ``livequiz_``
 Powertools' Metrics as CloudWatch embedded metric format (EMF), namespace ``livequiz``, with the
 label values as dimensions. ``flush()`` prints the EMF documents, once per invocation.
 
-Each label has a closed set of values, and a value outside it raises ValueError, so no player,
-game or connection id can become a label. A label left out of a call is exported as the empty
-string in Prometheus (which Prometheus treats as no label) and as no dimension in EMF.
+Each label has a closed set of values, and a value outside it raises ValueError, so no player
+or connection id can become a label. The one exception is a label declared ``GAME_ID``: it
+takes a game id, for gauges of live games only, whose series vanish with the game. In EMF a
+game id goes into the document as a property, not a dimension, so CloudWatch keeps one series.
+A label left out of a call is exported as the empty string in Prometheus (which Prometheus
+treats as no label) and as no dimension in EMF.
+
+A gauge defined with ``collected=True`` is read when Prometheus scrapes: the process that can
+read it registers a source with ``collect_from``, and a process without one exports no
+sample of it. ``set_gauge`` on such a gauge records EMF only.
 """
 
+import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import wraps
@@ -31,9 +39,13 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from livequiz.fanout import FRAME_OUTCOMES
 from livequiz.play import REJECTIONS
+
+logger = logging.getLogger(__name__)
 
 NAMESPACE = "livequiz"
 # Prometheus metric and label names (Prometheus data model), without the reserved "__" prefix.
@@ -62,6 +74,20 @@ class MetricDefinition:
     labels: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # Upper bounds of the histogram buckets, in the metric's unit. Empty for other kinds.
     buckets: tuple[float, ...] = ()
+    # A gauge whose value a source reads at scrape time (see collect_from).
+    collected: bool = False
+
+
+class _GameIds(frozenset[str]):
+    """The value set of a label that takes a game id: checked by shape, not by membership."""
+
+
+# The label value set of a label that takes a game id (see the module docstring).
+GAME_ID = _GameIds()
+GAME_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+# The roles of the work queues (Settings' persist_queue, broadcast_queue, deadline_queue).
+QUEUE_ROLES = frozenset({"persist", "broadcast", "deadline"})
 
 
 # The error codes with which the answer function rejects an answer message: the store's
@@ -172,7 +198,46 @@ METRICS: dict[str, MetricDefinition] = {
             Kind.COUNTER,
             "Messages moved to a dead-letter queue, by the role of the queue they came from.",
             MetricUnit.Count,
-            {"queue": frozenset({"persist", "broadcast", "deadline"})},
+            {"queue": QUEUE_ROLES},
+        ),
+        MetricDefinition(
+            "redeliveries_total",
+            Kind.COUNTER,
+            "Messages that RabbitMQ delivered again to a consumer function, because an earlier "
+            "delivery was not acknowledged, by the role of their queue.",
+            MetricUnit.Count,
+            {"queue": QUEUE_ROLES},
+        ),
+        MetricDefinition(
+            "persist_lag_seconds",
+            Kind.HISTOGRAM,
+            "Time from an event's creation to its write to MySQL by the persist function.",
+            MetricUnit.Seconds,
+            buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+        ),
+        MetricDefinition(
+            "queue_messages",
+            Kind.GAUGE,
+            "Messages ready in a RabbitMQ queue, read when scraped, by the role of the queue: "
+            "a work queue or its dead-letter queue (<role>_dead).",
+            MetricUnit.Count,
+            {"queue": QUEUE_ROLES | {f"{role}_dead" for role in QUEUE_ROLES}},
+            collected=True,
+        ),
+        MetricDefinition(
+            "connections_open",
+            Kind.GAUGE,
+            "Open WebSocket connections of the gateway, read when scraped.",
+            MetricUnit.Count,
+            collected=True,
+        ),
+        MetricDefinition(
+            "game_connections_open",
+            Kind.GAUGE,
+            "Open WebSocket connections of each live game, hosts included.",
+            MetricUnit.Count,
+            {"game": GAME_ID},
+            collected=True,
         ),
         MetricDefinition(
             "function_errors_total",
@@ -192,8 +257,13 @@ class MetricsRecorder:
         self.table = dict(table)
         self.registry = CollectorRegistry()
         self._collectors = {
-            name: _collector(definition, self.registry) for name, definition in table.items()
+            name: _collector(definition, self.registry)
+            for name, definition in table.items()
+            if not definition.collected
         }
+        # Name of a collected gauge to the function that reads its samples.
+        self._sources: dict[str, Source] = {}
+        self.registry.register(_CollectedGauges(self))
         # One EMF provider per set of dimensions, because every metric of an EMF document
         # shares the document's dimensions. The label sets are closed, so this stays small.
         self._emf: dict[tuple[tuple[str, str], ...], Metrics] = {}
@@ -214,11 +284,26 @@ class MetricsRecorder:
         self._record_emf(name, value, labels)
 
     def set_gauge(self, name: str, value: float, **labels: str) -> None:
-        """Set a gauge to ``value``."""
+        """Set a gauge to ``value``; a collected gauge records EMF only."""
         collector = self._labelled(name, Kind.GAUGE, labels)
-        assert isinstance(collector, Gauge)
-        collector.set(value)
+        if collector is not None:
+            assert isinstance(collector, Gauge)
+            collector.set(value)
         self._record_emf(name, value, labels)
+
+    def collect_from(self, name: str, source: "Source | None") -> None:
+        """Read the collected gauge ``name`` from ``source`` at each scrape; None stops it.
+
+        ``source`` returns label values (in the order of the definition's labels) to values.
+        A sample with a label value outside the label's set is left out and logged.
+        """
+        definition = self.table.get(name)
+        if definition is None or not definition.collected:
+            raise ValueError(f"{name!r} is not a collected gauge of livequiz.metrics.METRICS")
+        if source is None:
+            self._sources.pop(name, None)
+        else:
+            self._sources[name] = source
 
     def flush(self) -> None:
         """Print the EMF documents recorded since the last flush. Off Lambda there are none."""
@@ -270,24 +355,14 @@ class MetricsRecorder:
         if definition.kind is not kind:
             raise ValueError(f"metric {name!r} is a {definition.kind}, not a {kind}")
         for label, value in labels.items():
-            allowed = definition.labels.get(label)
-            if allowed is None:
-                raise ValueError(
-                    f"metric {name!r} has no label {label!r}: "
-                    f"its labels are {sorted(definition.labels)}"
-                )
-            if value not in allowed:
-                raise ValueError(
-                    f"invalid value {value!r} of label {label!r} of metric {name!r}: "
-                    f"expected one of {sorted(allowed)}"
-                )
-        collector = self._collectors[name]
-        if not definition.labels:
+            check_label(definition, label, value)
+        collector = self._collectors.get(name)
+        if collector is None or not definition.labels:
             return collector
         return collector.labels(**{label: labels.get(label, "") for label in definition.labels})
 
     def _record_emf(self, name: str, value: float, labels: Mapping[str, str]) -> None:
-        if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        if not on_lambda():
             return
         dimensions = tuple(sorted(labels.items()))
         with self._emf_lock:
@@ -296,11 +371,77 @@ class MetricsRecorder:
                 provider = AmazonCloudWatchEMFProvider(namespace=NAMESPACE)
                 document = Metrics(namespace=NAMESPACE, provider=provider)
                 # add_dimension, because add_dimensions would start a second dimension set.
+                # A game id is a property, so that it does not multiply the series.
                 for label, label_value in dimensions:
-                    document.add_dimension(label, label_value)
+                    if self.table[name].labels.get(label) is GAME_ID:
+                        document.add_metadata(label, label_value)
+                    else:
+                        document.add_dimension(label, label_value)
                 self._emf[dimensions] = document
             # A repeated name within one document adds a value to the list of that metric.
             document.add_metric(name, self.table[name].unit, value)
+
+
+Source = Callable[[], Mapping[tuple[str, ...], float]]
+
+
+def on_lambda() -> bool:
+    """Tell whether this process is a Lambda function, where metrics go out as EMF."""
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+def check_label(definition: MetricDefinition, label: str, value: str) -> None:
+    """Raise ValueError unless ``value`` is a value of ``label`` of the metric."""
+    allowed = definition.labels.get(label)
+    if allowed is None:
+        raise ValueError(
+            f"metric {definition.name!r} has no label {label!r}: "
+            f"its labels are {sorted(definition.labels)}"
+        )
+    if allowed is GAME_ID:
+        if not GAME_ID_SHAPE.fullmatch(value):
+            raise ValueError(
+                f"invalid value {value!r} of label {label!r} of metric {definition.name!r}: "
+                "expected a game id"
+            )
+    elif value not in allowed:
+        raise ValueError(
+            f"invalid value {value!r} of label {label!r} of metric {definition.name!r}: "
+            f"expected one of {sorted(allowed)}"
+        )
+
+
+class _CollectedGauges(Collector):
+    """The collected gauges of a recorder, read from their sources at each scrape."""
+
+    def __init__(self, recorder: MetricsRecorder) -> None:
+        self.recorder = recorder
+
+    def describe(self) -> Iterable[Metric]:
+        # No description, so that registering does not read the sources.
+        return ()
+
+    def collect(self) -> Iterable[Metric]:
+        for name, source in list(self.recorder._sources.items()):
+            definition = self.recorder.table[name]
+            labels = list(definition.labels)
+            family = GaugeMetricFamily(
+                f"{NAMESPACE}_{name}", definition.help, labels=labels or None
+            )
+            try:
+                samples = source()
+            except Exception:
+                logger.exception("reading the gauge %s failed, so it has no sample", name)
+                continue
+            for values, value in samples.items():
+                try:
+                    for label, label_value in zip(labels, values, strict=True):
+                        check_label(definition, label, label_value)
+                except ValueError as error:
+                    logger.warning("left a sample of %s out: %s", name, error)
+                    continue
+                family.add_metric(list(values), value)
+            yield family
 
 
 def _collector(definition: MetricDefinition, registry: CollectorRegistry) -> Any:
@@ -326,11 +467,25 @@ def _collector(definition: MetricDefinition, registry: CollectorRegistry) -> Any
     return Gauge(definition.name, definition.help, labels, namespace=NAMESPACE, registry=registry)
 
 
+def count_redeliveries(event: Mapping[str, Any], queue: str) -> int:
+    """Count the redelivered messages of an ``aws:rmq`` event from the ``queue`` role's queue."""
+    redelivered = sum(
+        1
+        for messages in event.get("rmqMessagesByQueue", {}).values()
+        for message in messages
+        if message.get("redelivered")
+    )
+    if redelivered:
+        RECORDER.count("redeliveries_total", redelivered, queue=queue)
+    return redelivered
+
+
 RECORDER = MetricsRecorder(METRICS)
 REGISTRY = RECORDER.registry
 count = RECORDER.count
 observe = RECORDER.observe
 set_gauge = RECORDER.set_gauge
+collect_from = RECORDER.collect_from
 flush = RECORDER.flush
 flush_after = RECORDER.flush_after
 count_errors = RECORDER.count_errors

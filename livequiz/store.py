@@ -399,6 +399,22 @@ class GameStore:
             return ConnectionId(replaced)
         return None
 
+    def games_of(self, connection_ids: Sequence[str]) -> dict[ConnectionId, GameId]:
+        """Return the game of each connection that has a record; others are left out."""
+        pipe = self.redis.pipeline(transaction=False)
+        for connection_id in connection_ids:
+            pipe.hget(f"lq:conn:{connection_id}", "game")
+        games = cast(list[str | None], pipe.execute())
+        return {
+            ConnectionId(connection_id): GameId(game)
+            for connection_id, game in zip(connection_ids, games, strict=True)
+            if game
+        }
+
+    def connection_count(self, game_id: GameId) -> int:
+        """Return the number of the game's recorded connections, the host's included."""
+        return int(self.redis.hlen(self.key(game_id, "conns")))
+
     def connection(self, connection_id: str) -> ConnectionRecord | None:
         fields = cast(dict[str, str], self.redis.hgetall(f"lq:conn:{connection_id}"))
         if not fields:

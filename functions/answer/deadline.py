@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from functions.logs import entry_point, function_logger
+from livequiz import metrics
 from livequiz.config import get_settings
 from livequiz.errors import ConflictError, NotFoundError
 from livequiz.events import DEADLINE_ROUTING_KEY, OutboxEntry, decode_rmq_messages, now_ms
@@ -42,6 +43,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     play = game_play()
     closed = 0
     messages = decode_rmq_messages(event, settings)
+    metrics.count_redeliveries(event, "deadline")
     deadlines = validated(messages, DEADLINE_PAYLOADS, play.publisher.dead_letter)
     for message, deadline in deadlines:
         deadline_event = message.event

@@ -55,6 +55,7 @@ def _fanout() -> Fanout:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     messages = decode_rmq_messages(event, settings)
+    metrics.count_redeliveries(event, "broadcast")
     valid = validated(messages, FRAME_PAYLOADS, publisher(settings).dead_letter)
     events = [message.event for message, _ in valid]
     kicked = _kicked_frames(valid)

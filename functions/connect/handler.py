@@ -59,6 +59,7 @@ def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(game_id=record.game_id, player_id=record.player_id, role=record.role.value)
     logger.info("connected", extra={"replaced_connection_id": replaced})
     metrics.count("connects_total", result="accepted")
+    _count_connections(record.game_id)
     return {"statusCode": 200}
 
 
@@ -82,4 +83,12 @@ def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "disconnected",
             extra={"status_code": event["requestContext"].get("disconnectStatusCode")},
         )
+        _count_connections(record.game_id)
     return {"statusCode": 200}
+
+
+def _count_connections(game_id: GameId) -> None:
+    """Record the game's open connections on Lambda, where nothing scrapes the local gauge."""
+    if metrics.on_lambda():
+        count = game_store().connection_count(game_id)
+        metrics.set_gauge("game_connections_open", count, game=game_id)

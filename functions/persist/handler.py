@@ -13,7 +13,7 @@ from functions.logs import entry_point, function_logger
 from livequiz import db, history, metrics
 from livequiz.config import get_settings
 from livequiz.errors import NotFoundError
-from livequiz.events import decode_rmq_messages, publisher
+from livequiz.events import decode_rmq_messages, now_ms, publisher
 from livequiz.ids import GameId
 from livequiz.services import game_store
 
@@ -25,9 +25,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     settings = get_settings()
     delivered = sum(len(batch) for batch in event.get("rmqMessagesByQueue", {}).values())
     metrics.observe("persist_batch_size", delivered)
+    redelivered = metrics.count_redeliveries(event, "persist")
     messages = decode_rmq_messages(event, settings)
     games = sorted({message.event.game_id for message in messages})
-    logger.info("persisting batch", extra={"events": len(messages), "games": games})
+    logger.info(
+        "persisting batch",
+        extra={"events": len(messages), "games": games, "redelivered": redelivered},
+    )
     processed = history.persist_batch(
         db.engine(settings.mysql_url), messages, publisher(settings).dead_letter, stored_answers
     )
@@ -35,6 +39,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     ignored = sum(1 for message in messages if message.event.type not in history.PAYLOADS)
     if processed > ignored:
         metrics.count("persist_rows_total", processed - ignored)
+    written_ms = now_ms()
+    for message in messages:
+        if message.event.type in history.PAYLOADS:
+            metrics.observe("persist_lag_seconds", (written_ms - message.event.at_ms) / 1000)
     logger.info("batch persisted", extra={"events": len(messages), "processed": processed})
     return {"processed": processed}
 

@@ -20,6 +20,7 @@ DEFAULTS = RuntimeConfig()
 # A running batch finishes before the mappings process exits; persist batches take well
 # under a second, so this only guards against a hung handler.
 WORKERS_STOP_TIMEOUT_S = 30.0
+DEFAULT_WORKERS_METRICS_PORT = 8767
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,6 +42,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--rest-port", type=int, default=DEFAULTS.rest_port, help="REST API port, 0 for any free"
+    )
+    parser.add_argument(
+        "--workers-metrics-port",
+        type=int,
+        default=DEFAULT_WORKERS_METRICS_PORT,
+        help="port of the mappings process's Prometheus metrics, 0 to serve none",
     )
     parser.add_argument("--stage", default=DEFAULTS.stage, help="API Gateway stage name")
     parser.add_argument(
@@ -111,7 +118,11 @@ async def serve(config: RuntimeConfig, arguments: argparse.Namespace) -> int:
         if runtime.rest_url is not None:
             print(f"REST API:         {runtime.rest_url}")
             print(f"API docs:         {runtime.docs_url}")
-        print(f"@connections API: {runtime.management_url}", flush=True)
+        print(f"@connections API: {runtime.management_url}")
+        print(f"Metrics:          {runtime.metrics_url}")
+        port = arguments.workers_metrics_port
+        if workers is not None and port:
+            print(f"Mappings metrics: http://{arguments.host}:{port}/metrics", flush=True)
         watcher = None
         if workers is not None:
             watcher = asyncio.create_task(watch_workers(workers, stop_requested))
@@ -135,6 +146,8 @@ def start_workers(arguments: argparse.Namespace) -> subprocess.Popen[bytes]:
         "--batch-size", str(arguments.batch_size),
         "--batching-window", str(arguments.batching_window),
         "--log-level", arguments.log_level,
+        "--metrics-host", arguments.host,
+        "--metrics-port", str(arguments.workers_metrics_port),
     ]  # fmt: skip
     workers = subprocess.Popen(command, env=dict(os.environ))
     logger.info("started the queue mappings in process %d", workers.pid)

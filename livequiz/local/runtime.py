@@ -42,6 +42,13 @@ from livequiz.errors import ConfigError
 from livequiz.events import close_publishers
 from livequiz.local.connections import ConnectionRegistry
 from livequiz.local.gateway import Gateway, GatewayLimits
+from livequiz.local.gauges import (
+    QueueDepths,
+    stop_watching_connections,
+    stop_watching_queues,
+    watch_connections,
+    watch_queues,
+)
 from livequiz.local.management import ManagementApi
 from livequiz.local.mapping import (
     DEFAULT_BATCH_SIZE,
@@ -122,6 +129,7 @@ class LocalRuntime:
         self._gateway: Gateway | None = None
         self._servers: list[EmbeddedServer] = []
         self._mappings: list[EventSourceMapping] = []
+        self._queue_depths: QueueDepths | None = None
 
     async def start(self) -> None:
         """Bind every port, import the handlers and start every server and mapping.
@@ -157,6 +165,10 @@ class LocalRuntime:
 
     async def stop(self) -> None:
         """Stop the mappings, close every connection, stop the servers, restore the environment."""
+        stop_watching_connections()
+        if self._queue_depths is not None:
+            stop_watching_queues(self._queue_depths)
+            self._queue_depths = None
         for mapping in self._mappings:
             await asyncio.to_thread(mapping.stop)
         self._mappings = []
@@ -228,6 +240,7 @@ class LocalRuntime:
         )
         await gateway.start(ws_socket)
         self._gateway = gateway
+        watch_connections(self.registry)
         logger.info(
             "started the WebSocket gateway at %s with routes %s", self.ws_url, ", ".join(routes)
         )
@@ -252,6 +265,9 @@ class LocalRuntime:
             batching_window_s=config.batching_window_s,
             function_timeout_s=config.function_timeout_s,
         )
+        if self._mappings:
+            # The queues' depth is served by the process that consumes them.
+            self._queue_depths = watch_queues(settings)
 
     def _set_environment(self) -> None:
         region = get_settings().aws_region

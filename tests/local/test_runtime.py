@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,10 +190,18 @@ def test_port_in_use_is_config_error() -> None:
             LocalRuntime(minimal_config(ws_port=port)).start_in_thread()
 
 
+def free_port() -> int:
+    """Return a port of 127.0.0.1 that was free a moment ago."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port: int = probe.getsockname()[1]
+    return port
+
+
 def start_command_line() -> "subprocess.Popen[str]":
     """Start ``python -m livequiz.local`` on free ports, with its output piped."""
     command = [sys.executable, "-m", "livequiz.local", "--ws-port", "0"]
     command += ["--management-port", "0", "--rest-port", "0"]
+    command += ["--workers-metrics-port", str(free_port())]
     return subprocess.Popen(
         command,
         cwd=REPOSITORY,
@@ -208,21 +217,47 @@ def test_command_line_runs_until_sigint() -> None:
     try:
         assert process.stdout is not None
         urls = {}
-        for _ in range(4):
+        for _ in range(6):
             label, _, url = process.stdout.readline().partition(": ")
             urls[label] = url.strip()
         with pytest.raises(InvalidStatus) as rejected:
             connect(urls["WebSocket API"], proxy=None)
         docs = httpx.get(urls["API docs"], timeout=WAIT_S)
+        gateway_metrics = httpx.get(urls["Metrics"], timeout=WAIT_S)
+        mappings_metrics = wait_for_metrics(urls["Mappings metrics"], process)
     finally:
         process.send_signal(signal.SIGINT)
         _, errors = process.communicate(timeout=scaled(20))
 
-    assert set(urls) == {"WebSocket API", "REST API", "API docs", "@connections API"}
+    assert set(urls) == {
+        "WebSocket API",
+        "REST API",
+        "API docs",
+        "@connections API",
+        "Metrics",
+        "Mappings metrics",
+    }
     assert rejected.value.response.status_code == 401
     assert docs.status_code == 200
+    # The gateway process serves the connection gauges, the mappings process the queue depths.
+    assert "livequiz_connections_open 0.0" in gateway_metrics.text
+    assert "livequiz_queue_messages{" not in gateway_metrics.text
+    assert 'livequiz_queue_messages{queue="persist"}' in mappings_metrics
+    assert "livequiz_connections_open" not in mappings_metrics
     assert process.returncode == 0, errors
     assert "stopped the local runtime" in errors
+
+
+def wait_for_metrics(url: str, process: "subprocess.Popen[str]") -> str:
+    """Return the text served at ``url`` once the mappings process serves it."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        try:
+            return httpx.get(url, timeout=WAIT_S).text
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise
+            time.sleep(0.05)
 
 
 def test_thread_stop_twice_is_harmless() -> None:

@@ -102,11 +102,23 @@ def test_connect_emf_flushed_per_invocation(make_game, capsys) -> None:
     names = [
         document["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"] for document in documents
     ]
-    assert names == ["connects_total", "connects_total", "disconnects_total"]
+    assert names == [
+        "connects_total",
+        "game_connections_open",
+        "connects_total",
+        "disconnects_total",
+        "game_connections_open",
+    ]
     assert documents[0]["result"] == "accepted"
     assert "reason" not in documents[0]
     assert documents[0]["connects_total"] == [1.0]
-    assert documents[1]["result"] == "rejected"
-    assert documents[1]["reason"] == "missing_token"
-    assert documents[2]["disconnects_total"] == [1.0]
-    assert documents[2]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [[]]
+    # The game id is a property of the document, not a dimension.
+    assert documents[1]["game_connections_open"] == [1.0]
+    assert documents[1]["game"] == game.game_id
+    assert documents[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [[]]
+    assert documents[2]["result"] == "rejected"
+    assert documents[2]["reason"] == "missing_token"
+    assert documents[3]["disconnects_total"] == [1.0]
+    assert documents[3]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [[]]
+    assert documents[4]["game_connections_open"] == [0.0]
+    assert documents[4]["game"] == game.game_id

@@ -6,10 +6,13 @@ import pika
 import pytest
 from sqlalchemy.engine import Engine
 
+from functions.persist import handler as persist_function
 from livequiz import events
 from livequiz.config import Settings
 from tests.metrics.samples import emf_documents, sample
 from tests.persist.conftest import SeededGame
+from tests.persist.conftest import rmq_event as persist_rmq_event
+from tests.support import context
 
 DeadLetters = Callable[[], list[tuple[bytes, dict[str, Any]]]]
 ROLES = ("persist", "broadcast", "deadline")
@@ -123,3 +126,27 @@ def test_persist_emf_flushed(
     unlabelled = next(d for d in documents if "persist_batch_size" in d)
     assert unlabelled["persist_batch_size"] == [6.0]
     assert unlabelled["persist_rows_total"] == [2.0]
+
+
+# "run" points the handler at this test's queues and scratch database.
+@pytest.mark.usefixtures("off_lambda", "run")
+def test_redeliveries_and_lag_counted(persist_settings: Settings, seeded_game: SeededGame) -> None:
+    bodies = seeded_game.bodies()
+    # Events a minute old: their lag falls between the 60 s and the 300 s bucket bounds.
+    for body in bodies:
+        body["at_ms"] = events.now_ms() - 60_000
+    event = persist_rmq_event(persist_settings, bodies)
+    messages = next(iter(event["rmqMessagesByQueue"].values()))
+    messages[0]["redelivered"] = True
+    messages[-1]["redelivered"] = True
+    redelivered = {role: sample("redeliveries_total", {"queue": role}) for role in ROLES}
+    lags = sample("persist_lag_seconds_count")
+    within_minute = sample("persist_lag_seconds_bucket", {"le": "60.0"})
+    within_five = sample("persist_lag_seconds_bucket", {"le": "300.0"})
+    assert persist_function.handler(event, context("persist")) == {"processed": len(bodies)}
+    assert sample("redeliveries_total", {"queue": "persist"}) == redelivered["persist"] + 2
+    assert sample("redeliveries_total", {"queue": "broadcast"}) == redelivered["broadcast"]
+    assert sample("redeliveries_total", {"queue": "deadline"}) == redelivered["deadline"]
+    assert sample("persist_lag_seconds_count") == lags + len(bodies)
+    assert sample("persist_lag_seconds_bucket", {"le": "60.0"}) == within_minute
+    assert sample("persist_lag_seconds_bucket", {"le": "300.0"}) == within_five + len(bodies)

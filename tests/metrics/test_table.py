@@ -20,11 +20,70 @@ def test_names_are_valid_and_unique() -> None:
 
 
 def test_label_value_sets_are_closed() -> None:
+    game_labels = []
     for definition in METRICS.values():
         for label, values in definition.labels.items():
             assert isinstance(values, frozenset), (definition.name, label)
+            if values is metrics.GAME_ID:
+                game_labels.append((definition.name, label))
+                continue
             assert values, (definition.name, label)
             assert "" not in values, (definition.name, label)
+    # A game id is a label only of gauges of live games, which vanish with the game.
+    assert game_labels == [("game_connections_open", "game")]
+    assert METRICS["game_connections_open"].kind is Kind.GAUGE
+    assert METRICS["game_connections_open"].collected
+
+
+def test_game_id_label_checked_by_shape() -> None:
+    metrics.set_gauge("game_connections_open", 3, game="g_7Fa-2")
+    with pytest.raises(ValueError, match="expected a game id"):
+        metrics.set_gauge("game_connections_open", 3, game="a b")
+    with pytest.raises(ValueError, match="expected a game id"):
+        metrics.set_gauge("game_connections_open", 3, game="")
+
+
+def test_collected_gauge_read_at_scrape() -> None:
+    table = {
+        "depth": MetricDefinition(
+            "depth",
+            Kind.GAUGE,
+            "Messages ready.",
+            MetricUnit.Count,
+            {"queue": frozenset({"persist", "broadcast"})},
+            collected=True,
+        ),
+        "open": MetricDefinition("open", Kind.GAUGE, "Open.", MetricUnit.Count, collected=True),
+    }
+    recorder = metrics.MetricsRecorder(table)
+    assert b"livequiz_depth" not in generate_latest(recorder.registry)
+    reads = []
+
+    def depths() -> dict[tuple[str, ...], float]:
+        reads.append(1)
+        return {("persist",): 4, ("broadcast",): 0, ("player-1",): 9}
+
+    recorder.collect_from("depth", depths)
+    recorder.collect_from("open", lambda: {(): 7})
+    assert reads == []
+    assert recorder.registry.get_sample_value("livequiz_depth", {"queue": "persist"}) == 4.0
+    assert recorder.registry.get_sample_value("livequiz_depth", {"queue": "broadcast"}) == 0.0
+    # A value outside the label's set is left out of the scrape, not exported.
+    assert recorder.registry.get_sample_value("livequiz_depth", {"queue": "player-1"}) is None
+    assert recorder.registry.get_sample_value("livequiz_open") == 7.0
+    # Each get_sample_value is a scrape of the whole registry.
+    assert len(reads) == 4
+
+    def broken() -> dict[tuple[str, ...], float]:
+        raise ConnectionError("broker down")
+
+    recorder.collect_from("depth", broken)
+    text = generate_latest(recorder.registry)
+    assert b"livequiz_depth{" not in text
+    assert b"livequiz_open 7.0" in text
+    recorder.collect_from("depth", None)
+    with pytest.raises(ValueError, match="not a collected gauge"):
+        recorder.collect_from("missing", depths)
 
 
 def test_kinds_follow_prometheus_conventions() -> None:

@@ -1,0 +1,128 @@
+"""Sources of the collected gauges of ``livequiz.metrics``, read when Prometheus scrapes.
+
+- ``connections_open`` and ``game_connections_open`` come from the gateway's open connections,
+  each matched to its game through its connection record in Redis.
+- ``queue_messages`` comes from RabbitMQ: a passive declare of each work queue and its
+  dead-letter queue returns the count of messages ready in it.
+"""
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Mapping
+
+import pika
+import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel
+
+from livequiz import metrics
+from livequiz.config import Settings
+from livequiz.events import DEAD_LETTER_EXCHANGE_SUFFIX
+from livequiz.local.connections import ConnectionRegistry
+from livequiz.services import game_store
+
+logger = logging.getLogger(__name__)
+
+# A scrape that waits longer than this for RabbitMQ gets no queue sample.
+BROKER_TIMEOUT_S = 2.0
+
+
+def watch_connections(registry: ConnectionRegistry) -> None:
+    """Serve the connection gauges of the gateway that owns ``registry``."""
+
+    def total() -> Mapping[tuple[str, ...], float]:
+        return {(): len(registry)}
+
+    def by_game() -> Mapping[tuple[str, ...], float]:
+        ids = [connection.connection_id for connection in registry]
+        games = game_store().games_of(ids)
+        return {(game,): count for game, count in Counter(games.values()).items()}
+
+    metrics.collect_from("connections_open", total)
+    metrics.collect_from("game_connections_open", by_game)
+
+
+def stop_watching_connections() -> None:
+    metrics.collect_from("connections_open", None)
+    metrics.collect_from("game_connections_open", None)
+
+
+class QueueDepths:
+    """Reads the ready messages of the work queues and their dead-letter queues.
+
+    One connection, opened on the first scrape and opened again after a failure; a lock keeps
+    concurrent scrapes off the channel, which is not thread-safe.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.queues = {
+            role: getattr(settings, f"{role}_queue") for role in sorted(metrics.QUEUE_ROLES)
+        }
+        self._lock = threading.Lock()
+        self._connection: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+
+    def __call__(self) -> Mapping[tuple[str, ...], float]:
+        with self._lock:
+            try:
+                return self._read()
+            except pika.exceptions.AMQPError as error:
+                logger.warning("reading queue depths from RabbitMQ failed: %r", error)
+                self._close()
+                return {}
+
+    def _read(self) -> dict[tuple[str, ...], float]:
+        depths: dict[tuple[str, ...], float] = {}
+        for role, queue in self.queues.items():
+            for label, name in (
+                (role, queue),
+                (f"{role}_dead", queue + DEAD_LETTER_EXCHANGE_SUFFIX),
+            ):
+                channel = self._open()
+                try:
+                    declared = channel.queue_declare(name, passive=True)
+                except pika.exceptions.ChannelClosedByBroker as error:
+                    # 404: the queue is not declared yet. The broker closed the channel.
+                    logger.debug("queue %s has no depth: %s", name, error)
+                    self._channel = None
+                    continue
+                depths[(label,)] = declared.method.message_count
+        return depths
+
+    def _open(self) -> BlockingChannel:
+        if self._connection is None or self._connection.is_closed:
+            parameters = pika.URLParameters(self.settings.rabbitmq_url)
+            parameters.blocked_connection_timeout = BROKER_TIMEOUT_S
+            parameters.socket_timeout = BROKER_TIMEOUT_S
+            parameters.connection_attempts = 1
+            self._connection = pika.BlockingConnection(parameters)
+            self._channel = None
+            logger.info("opened a RabbitMQ connection to read queue depths")
+        if self._channel is None or self._channel.is_closed:
+            self._channel = self._connection.channel()
+        return self._channel
+
+    def _close(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None and connection.is_open:
+            try:
+                connection.close()
+            except pika.exceptions.AMQPError as error:
+                logger.debug("closing the queue-depth connection failed: %r", error)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+
+def watch_queues(settings: Settings) -> QueueDepths:
+    """Serve ``queue_messages`` from RabbitMQ; close the result to stop."""
+    depths = QueueDepths(settings)
+    metrics.collect_from("queue_messages", depths)
+    return depths
+
+
+def stop_watching_queues(depths: QueueDepths) -> None:
+    metrics.collect_from("queue_messages", None)
+    depths.close()

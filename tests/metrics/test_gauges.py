@@ -1,0 +1,111 @@
+"""The gauges read at scrape time: open connections from the gateway, queue depths from RabbitMQ."""
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pika
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from websockets.asyncio.client import connect
+
+from livequiz.config import Settings
+from livequiz.events import DEAD_LETTER_EXCHANGE_SUFFIX
+from livequiz.local.gauges import QueueDepths
+from livequiz.local.runtime import LocalRuntime
+from tests.support import GameFixture
+
+
+def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Return the samples served at ``url`` by name and sorted labels."""
+    response = httpx.get(url)
+    assert response.status_code == 200
+    return {
+        (item.name, tuple(sorted(item.labels.items()))): item.value
+        for family in text_string_to_metric_families(response.text)
+        for item in family.samples
+    }
+
+
+def open_counts(runtime: LocalRuntime, game_id: str) -> tuple[float, float | None]:
+    samples = scrape(runtime.metrics_url)
+    total = samples[("livequiz_connections_open", ())]
+    return total, samples.get(("livequiz_game_connections_open", (("game", game_id),)))
+
+
+def test_connection_gauges_follow_the_gateway(make_game, runtime: LocalRuntime) -> None:
+    game: GameFixture = make_game()
+    game.add_player("Ada")
+    game.add_player("Bob")
+    assert open_counts(runtime, game.game_id) == (0, None)
+
+    async def scenario() -> list[tuple[float, float | None]]:
+        counts = []
+        host = await connect(f"{runtime.ws_url}?token={game.host_token()}")
+        ada = await connect(f"{runtime.ws_url}?token={game.player_token('Ada')}")
+        bob = await connect(f"{runtime.ws_url}?token={game.player_token('Bob')}")
+        counts.append(await asyncio.to_thread(open_counts, runtime, game.game_id))
+        await bob.close()
+        await bob.wait_closed()
+        # The gateway removes a connection after its $disconnect has run.
+        for _ in range(200):
+            count = await asyncio.to_thread(open_counts, runtime, game.game_id)
+            if count[0] == 2:
+                break
+            await asyncio.sleep(0.01)
+        counts.append(count)
+        for client in (host, ada):
+            await client.close()
+        return counts
+
+    assert asyncio.run(scenario()) == [(3, 3), (2, 2)]
+
+
+@pytest.fixture
+def depth_settings(settings: Settings) -> Iterator[Settings]:
+    run = f"livequiz.test.depth.{uuid.uuid4().hex[:8]}"
+    own = settings.model_copy(
+        update={
+            "persist_queue": f"{run}.persist",
+            "broadcast_queue": f"{run}.broadcast",
+            "deadline_queue": f"{run}.deadline",
+        }
+    )
+    yield own
+    connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    channel = connection.channel()
+    for role in ("persist", "broadcast", "deadline"):
+        queue = getattr(own, f"{role}_queue")
+        channel.queue_delete(queue)
+        channel.queue_delete(queue + DEAD_LETTER_EXCHANGE_SUFFIX)
+    connection.close()
+
+
+def test_queue_depths_read_from_rabbitmq(depth_settings: Settings) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(depth_settings.rabbitmq_url))
+    channel = connection.channel()
+    channel.confirm_delivery()
+    persist = depth_settings.persist_queue
+    dead_broadcast = depth_settings.broadcast_queue + DEAD_LETTER_EXCHANGE_SUFFIX
+    for queue, count in ((persist, 3), (dead_broadcast, 1), (depth_settings.deadline_queue, 0)):
+        channel.queue_declare(queue)
+        for n in range(count):
+            channel.basic_publish("", queue, f"message {n}".encode())
+    depths = QueueDepths(depth_settings)
+    try:
+        # Queues that are not declared have no sample; the others count ready messages.
+        assert depths() == {("persist",): 3, ("broadcast_dead",): 1, ("deadline",): 0}
+        method, _, _ = channel.basic_get(persist, auto_ack=True)
+        assert method is not None
+        assert depths()[("persist",)] == 2
+    finally:
+        depths.close()
+        connection.close()
+
+
+def test_queue_depths_empty_when_broker_unreachable(settings: Settings) -> None:
+    unreachable = settings.model_copy(update={"rabbitmq_url": "amqp://guest:guest@127.0.0.1:1/"})
+    depths = QueueDepths(unreachable)
+    assert depths() == {}
+    depths.close()
