@@ -284,7 +284,7 @@ class MetricsRecorder:
         self._record_emf(name, value, labels)
 
     def set_gauge(self, name: str, value: float, **labels: str) -> None:
-        """Set a gauge to ``value``; a collected gauge records EMF only."""
+        """Set a gauge to ``value``. On a collected gauge this records EMF only."""
         collector = self._labelled(name, Kind.GAUGE, labels)
         if collector is not None:
             assert isinstance(collector, Gauge)
@@ -292,7 +292,7 @@ class MetricsRecorder:
         self._record_emf(name, value, labels)
 
     def collect_from(self, name: str, source: "Source | None") -> None:
-        """Read the collected gauge ``name`` from ``source`` at each scrape; None stops it.
+        """Read the collected gauge ``name`` from ``source`` at each scrape, until ``source`` is None.
 
         ``source`` returns label values (in the order of the definition's labels) to values.
         A sample with a label value outside the label's set is left out and logged.

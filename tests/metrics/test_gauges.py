@@ -94,7 +94,7 @@ def test_queue_depths_read_from_rabbitmq(depth_settings: Settings) -> None:
             channel.basic_publish("", queue, f"message {n}".encode())
     depths = QueueDepths(depth_settings)
     try:
-        # Queues that are not declared have no sample; the others count ready messages.
+        # A queue that is not declared has no sample, and the others count ready messages.
         assert depths() == {("persist",): 3, ("broadcast_dead",): 1, ("deadline",): 0}
         method, _, _ = channel.basic_get(persist, auto_ack=True)
         assert method is not None
