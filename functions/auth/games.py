@@ -1,19 +1,36 @@
-"""Routes /games: create a game, join one by PIN, and read its results."""
+"""Routes /games: create a game, join one by PIN, and read its results.
 
-from typing import Annotated
+The host also reads the game's players and a QR code of its join link from here, for the lobby
+screen of the web app.
+"""
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+import io
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
 from functions.auth.deps import CurrentUser, EngineDep, GameStoreDep, OptionalUser, SettingsDep
 from livequiz import catalog, lobby, nicknames, results, tokens
-from livequiz.errors import ForbiddenError
-from livequiz.ids import PIN_DIGITS
+from livequiz.errors import ConflictError, ForbiddenError, InvalidInputError
+from livequiz.ids import PIN_DIGITS, GameId, UserId
 from livequiz.quizzes import MAX_QUESTIONS, MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S
-from livequiz.rules import GameOptions
+from livequiz.rules import GameOptions, GamePhase
+from livequiz.store import HOST, GameStore
 from livequiz.tokens import Claims, TokenKind
 
 router = APIRouter(prefix="/games", tags=["games"])
+
+SVG_MEDIA_TYPE = "image/svg+xml"
+# Keeps the join link within 216 characters, which fit a QR code of version 11 at level M
+# (61x61 modules): larger codes get harder for a phone camera to read off a projector.
+MAX_WEB_URL_LENGTH = 200
+
+HOST_ONLY: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The user does not host this game"},
+    404: {"description": "The game does not exist or has expired from Redis"},
+}
 
 
 class CreateGameRequest(BaseModel):
@@ -50,6 +67,24 @@ class JoinResponse(BaseModel):
     nickname: str
     # Token for the player's WebSocket connection to this game.
     player_token: str
+
+
+class LobbyPlayerOut(BaseModel):
+    player_id: str
+    nickname: str
+    # Ranked by score, ties by who reached it first; in the lobby that is the join order.
+    rank: int
+    score: int
+    # Whether the player has a live WebSocket connection.
+    online: bool
+
+
+class PlayersResponse(BaseModel):
+    game_id: str
+    phase: str
+    locked: bool
+    # Kicked players are left out.
+    players: list[LobbyPlayerOut]
 
 
 class PlayerResultOut(BaseModel):
@@ -142,3 +177,96 @@ def game_results(game_id: str, engine: EngineDep) -> ResultsResponse:
             for question in found.questions
         ],
     )
+
+
+def _hosted_game(store: GameStore, game_id: str, user_id: UserId, resource: str) -> dict[str, str]:
+    """Read the live game's fields from Redis, if ``user_id`` hosts it."""
+    info = store.game_info(GameId(game_id))
+    if info.get("host_user_id") != str(user_id):
+        raise ForbiddenError(
+            "not_game_host",
+            f"game {game_id} is hosted by another user: only its host can read its {resource}",
+        )
+    return info
+
+
+@router.get("/{game_id}/players", responses=HOST_ONLY)
+def game_players(game_id: str, user_id: CurrentUser, store: GameStoreDep) -> PlayersResponse:
+    """List the live game's players for its host, with who is connected, from Redis."""
+    info = _hosted_game(store, game_id, user_id, "players")
+    connected = set(store.connections(GameId(game_id)).values()) - {HOST}
+    players = [
+        LobbyPlayerOut(
+            player_id=player.player_id,
+            nickname=player.nickname,
+            rank=player.rank,
+            score=player.score,
+            online=player.player_id in connected,
+        )
+        for player in store.ranking(GameId(game_id))
+    ]
+    return PlayersResponse(
+        game_id=game_id,
+        phase=info["phase"],
+        locked=info.get("locked") == "1",
+        players=players,
+    )
+
+
+def join_link(web_url: HttpUrl, pin: str) -> str:
+    """Build the player page's address for ``pin`` under the web app at ``web_url``."""
+    if web_url.query is not None or web_url.fragment is not None:
+        raise InvalidInputError(
+            "invalid_input",
+            f"query.web_url: {web_url} has a query or fragment: send the web app's address alone",
+        )
+    if web_url.username is not None or web_url.password is not None:
+        raise InvalidInputError(
+            "invalid_input",
+            "query.web_url: the address contains a user name or password: remove it",
+        )
+    return f"{str(web_url).rstrip('/')}/play?pin={pin}"
+
+
+def render_qr_svg(link: str) -> bytes:
+    """Render ``link`` as a QR code in SVG that scales to the size its element is given."""
+    qr = segno.make(link, error="m", micro=False)
+    output = io.BytesIO()
+    # A viewBox without width and height lets CSS size the image. The light modules are drawn
+    # white, because a scanner needs the quiet zone lighter than the code on any page colour.
+    qr.save(output, kind="svg", omitsize=True, border=4, dark="#000", light="#fff", title=link)
+    return output.getvalue()
+
+
+@router.get(
+    "/{game_id}/qr.svg",
+    response_class=Response,
+    responses={
+        **HOST_ONLY,
+        200: {"content": {SVG_MEDIA_TYPE: {}}, "description": "The join link as a QR code"},
+        409: {"description": "The game has ended, so its PIN no longer joins it"},
+    },
+)
+def join_qr(
+    game_id: str,
+    user_id: CurrentUser,
+    store: GameStoreDep,
+    web_url: Annotated[
+        HttpUrl,
+        Query(
+            max_length=MAX_WEB_URL_LENGTH,
+            description="Address of the web app whose /play page players open, such as "
+            "http://127.0.0.1:8080",
+        ),
+    ],
+) -> Response:
+    """Render the game's join link, ``{web_url}/play?pin={pin}``, as a QR code for its host."""
+    info = _hosted_game(store, game_id, user_id, "join QR code")
+    if info["phase"] == GamePhase.ENDED.value:
+        raise ConflictError(
+            "game_ended", f"game {game_id} has ended: its PIN joins no game, create a new one"
+        )
+    link = join_link(web_url, info["pin"])
+    # The PIN belongs to this game only while it lasts, so no cache may keep the image.
+    headers = {"Cache-Control": "no-store"}
+    return Response(content=render_qr_svg(link), media_type=SVG_MEDIA_TYPE, headers=headers)
