@@ -47,6 +47,7 @@ class LocalStack:
             "--ws-port", str(self.ws_port),
             "--management-port", str(self.management_port),
             "--rest-port", str(self.rest_port),
+            "--web-port", "0",
         ]  # fmt: skip
         self._process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=self.environment

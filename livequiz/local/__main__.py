@@ -44,6 +44,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--rest-port", type=int, default=DEFAULTS.rest_port, help="REST API port, 0 for any free"
     )
     parser.add_argument(
+        "--web-port",
+        type=int,
+        default=DEFAULTS.web_port,
+        help="port of the web app (player and host pages, /config.json), 0 for any free port",
+    )
+    parser.add_argument(
         "--workers-metrics-port",
         type=int,
         default=DEFAULT_WORKERS_METRICS_PORT,
@@ -97,6 +103,7 @@ def config_from(arguments: argparse.Namespace) -> RuntimeConfig:
         ws_port=arguments.ws_port,
         management_port=arguments.management_port,
         rest_port=arguments.rest_port,
+        web_port=arguments.web_port,
         stage=arguments.stage,
         workers=arguments.workers,
         limits=GatewayLimits(idle_timeout_s=arguments.idle_timeout),
@@ -118,6 +125,8 @@ async def serve(config: RuntimeConfig, arguments: argparse.Namespace) -> int:
         if runtime.rest_url is not None:
             print(f"REST API:         {runtime.rest_url}")
             print(f"API docs:         {runtime.docs_url}")
+        if runtime.web_url is not None:
+            print(f"Web app:          {runtime.web_url}")
         print(f"@connections API: {runtime.management_url}")
         print(f"Metrics:          {runtime.metrics_url}")
         port = arguments.workers_metrics_port

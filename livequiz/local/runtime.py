@@ -17,7 +17,9 @@ variable only if it is unset:
 - ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` to ``local``, and ``AWS_DEFAULT_REGION``,
   because boto3 signs requests even to a local endpoint,
 - ``LIVEQUIZ_TOKEN_SECRET`` to a random secret for this run, unless
-  ``LIVEQUIZ_TOKEN_SECRET_ARN`` names one in Secrets Manager.
+  ``LIVEQUIZ_TOKEN_SECRET_ARN`` names one in Secrets Manager,
+- ``LIVEQUIZ_CORS_ORIGINS`` to the origins of the web app it serves, so that its pages may
+  call the REST API.
 
 It removes what it set when it stops, so several runtimes can run one after another in one
 test session.
@@ -31,8 +33,10 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import uvloop
 from starlette.types import ASGIApp
@@ -66,6 +70,7 @@ from livequiz.local.routes import (
     load_functions,
 )
 from livequiz.local.servers import AccessLog, EmbeddedServer, bind, http_url
+from livequiz.local.web import WEB_ROOT, allowed_origins, web_app
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +88,7 @@ class RuntimeConfig:
     ws_port: int = 8765
     management_port: int = 8766
     rest_port: int = 8000
+    web_port: int = 8080
     stage: str = "local"
     api_id: str = "local"
     # Threads that run the WebSocket route handlers. The mappings have a thread each.
@@ -97,10 +103,12 @@ class RuntimeConfig:
     mappings: Mapping[str, HandlerRef] | None = None
     # "module:attribute" of the REST app, an ASGI app, or None to serve no REST API.
     rest_app: str | ASGIApp | None = REST_APP
+    # The web app's folder, served on web_port with /config.json, or None to serve none.
+    web_root: Path | None = WEB_ROOT
 
     @classmethod
     def on_free_ports(cls, **changes: Any) -> "RuntimeConfig":
-        ports = {"ws_port": 0, "management_port": 0, "rest_port": 0}
+        ports = {"ws_port": 0, "management_port": 0, "rest_port": 0, "web_port": 0}
         return cls(**(ports | changes))
 
 
@@ -123,6 +131,7 @@ class LocalRuntime:
         self.metrics_url = ""
         self.rest_url: str | None = None
         self.docs_url: str | None = None
+        self.web_url: str | None = None
         self.settings = settings
         self._environment_set: list[str] = []
         self._executor: ThreadPoolExecutor | None = None
@@ -144,6 +153,10 @@ class LocalRuntime:
         rest_socket = None
         if config.rest_app is not None:
             rest_socket = bind(config.host, config.rest_port, "REST API")
+        web_socket = None
+        if config.web_root is not None:
+            web_socket = bind(config.host, config.web_port, "web app")
+            self.web_url = http_url("http", web_socket)
         self.ws_url = f"{http_url('ws', ws_socket)}/{config.stage}"
         self.management_url = f"{http_url('http', management_socket)}/{config.stage}"
         self.metrics_url = f"{http_url('http', management_socket)}/metrics"
@@ -153,11 +166,13 @@ class LocalRuntime:
             await self._start_gateway(ws_socket, management_socket, settings)
             if rest_socket is not None and config.rest_app is not None:
                 await self._start_rest(rest_socket, config.rest_app)
+            if web_socket is not None and config.web_root is not None:
+                await self._start_web(web_socket, config.web_root)
             self._start_mappings(settings)
         except BaseException:
             await self.stop()
             # Servers close their sockets when they stop. These are the ones never served.
-            for sock in (ws_socket, management_socket, rest_socket):
+            for sock in (ws_socket, management_socket, rest_socket, web_socket):
                 if sock is not None:
                     sock.close()
             raise
@@ -210,6 +225,8 @@ class LocalRuntime:
         urls = [f"WebSocket API {self.ws_url}"]
         if self.rest_url is not None:
             urls += [f"REST API {self.rest_url}", f"API docs {self.docs_url}"]
+        if self.web_url is not None:
+            urls.append(f"web app {self.web_url}")
         urls.append(f"@connections API {self.management_url}")
         urls.append(f"Prometheus metrics {self.metrics_url}")
         return urls
@@ -255,6 +272,16 @@ class LocalRuntime:
         self.docs_url = f"{self.rest_url}/docs"
         logger.info("started the REST API at %s", self.rest_url)
 
+    async def _start_web(self, web_socket: Any, root: Path) -> None:
+        try:
+            app = web_app(self.rest_url, self.ws_url, root)
+        except FileNotFoundError as error:
+            raise ConfigError(f"{error}: serve another folder or none") from error
+        server = EmbeddedServer(AccessLog(app, "web"), web_socket, "web app", "off")
+        await server.start()
+        self._servers.append(server)
+        logger.info("started the web app at %s, serving %s", self.web_url, root)
+
     def _start_mappings(self, settings: Settings) -> None:
         config = self.config
         table = default_mappings(settings) if config.mappings is None else config.mappings
@@ -277,6 +304,9 @@ class LocalRuntime:
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": region,
         }
+        if self.web_url is not None:
+            port = urlsplit(self.web_url).port or 80
+            defaults["LIVEQUIZ_CORS_ORIGINS"] = ",".join(allowed_origins(self.config.host, port))
         # A token secret read from Secrets Manager (LIVEQUIZ_TOKEN_SECRET_ARN) needs no default.
         if not os.environ.get("LIVEQUIZ_TOKEN_SECRET") and not os.environ.get(
             "LIVEQUIZ_TOKEN_SECRET_ARN"
@@ -330,6 +360,10 @@ class RuntimeThread:
     @property
     def docs_url(self) -> str | None:
         return self.runtime.docs_url
+
+    @property
+    def web_url(self) -> str | None:
+        return self.runtime.web_url
 
     def start(self) -> None:
         self._thread.start()

@@ -200,7 +200,7 @@ def free_port() -> int:
 def start_command_line() -> "subprocess.Popen[str]":
     """Start ``python -m livequiz.local`` on free ports, with its output piped."""
     command = [sys.executable, "-m", "livequiz.local", "--ws-port", "0"]
-    command += ["--management-port", "0", "--rest-port", "0"]
+    command += ["--management-port", "0", "--rest-port", "0", "--web-port", "0"]
     command += ["--workers-metrics-port", str(free_port())]
     return subprocess.Popen(
         command,
@@ -217,7 +217,7 @@ def test_command_line_runs_until_sigint() -> None:
     try:
         assert process.stdout is not None
         urls = {}
-        for _ in range(6):
+        for _ in range(7):
             label, _, url = process.stdout.readline().partition(": ")
             urls[label] = url.strip()
         with pytest.raises(InvalidStatus) as rejected:
@@ -233,6 +233,7 @@ def test_command_line_runs_until_sigint() -> None:
         "WebSocket API",
         "REST API",
         "API docs",
+        "Web app",
         "@connections API",
         "Metrics",
         "Mappings metrics",
