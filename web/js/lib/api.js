@@ -199,3 +199,159 @@ export function joinGame(pin, nickname) {
 export function gameResults(gameId) {
   return request(`/games/${encodeURIComponent(gameId)}/results`);
 }
+
+// Host functions: accounts, quizzes, games and reports. Each takes the host's access token.
+
+/**
+ * Add the plain words of the host page's error codes. The host page calls it once, so that
+ * the player page keeps its own wording of the codes both pages meet.
+ */
+export function useHostErrorMessages() {
+  addErrorMessages({
+    email_taken: "An account with this e-mail address exists. Log in instead.",
+    expired_token: "Your login has expired. Log in again.",
+    not_quiz_owner: "This quiz belongs to another user. Host or edit one of your own quizzes.",
+    not_game_host: "Another user hosts this game. Go back to your quizzes and start your own game.",
+    unknown_quiz: "This quiz no longer exists. Go back to your quizzes and reload the list.",
+    unknown_game: "This game has ended or expired. Start a new one from your quizzes.",
+    game_ended: "This game has ended. Download its report, or start a new game.",
+    quiz_in_use:
+      "A game was played with this quiz, so it is kept for its reports. Edit it instead of deleting it.",
+    invalid_quiz: (detail) => `${questionNumbers(detail)} Fix it, then try again.`,
+    invalid_input: (detail) => `${questionNumbers(detail)} Fix it, then try again.`,
+    invalid_csv: (detail) => `${sentence(detail)} Fix the file, then import it again.`,
+    invalid_gift: (detail) => `${sentence(detail)} Fix the file, then import it again.`,
+    invalid_kahoot: (detail) => `${sentence(detail)} Fix the file, then import it again.`,
+    invalid_json: (detail) => `${sentence(detail)} Fix the file, then import it again.`,
+    invalid_question_count: (detail) => sentence(detail),
+    file_too_large: (detail) => `${sentence(detail)} Split the file, or import a smaller one.`,
+    missing_file: "Choose a file to import first.",
+    no_questions: (detail) => `${sentence(detail)} Check the file's format, then import it again.`,
+  });
+}
+
+/**
+ * Rewrite the API's field paths for people: "questions[1].choices" names the second
+ * question, so it reads "question 2, choices".
+ */
+export function questionNumbers(detail) {
+  const named = String(detail).replace(
+    /questions\[(\d+)\]\.?/g,
+    (_, index) => `question ${Number(index) + 1}, `,
+  );
+  return sentence(named.replace(/, :/g, ":"));
+}
+
+/** Create an account; returns {user_id, access_token, expires_in}. */
+export function register(email, password, displayName) {
+  return request("/auth/register", {
+    body: { email, password, display_name: displayName },
+  });
+}
+
+/** Log in; returns {user_id, access_token, expires_in}. */
+export function login(email, password) {
+  return request("/auth/login", { body: { email, password } });
+}
+
+/**
+ * List the quizzes of user `ownerId`, newest first. The API lists everyone's quizzes, so
+ * this reads pages of MAX_QUIZ_PAGE until one comes back short, up to `maxPages` pages.
+ */
+export async function listOwnQuizzes(ownerId, maxPages = 10) {
+  const own = [];
+  for (let page = 0; page < maxPages; page += 1) {
+    const quizzes = await request("/quizzes", {
+      query: { limit: MAX_QUIZ_PAGE, offset: page * MAX_QUIZ_PAGE },
+    });
+    own.push(...quizzes.filter((quiz) => quiz.owner.user_id === ownerId));
+    if (quizzes.length < MAX_QUIZ_PAGE) {
+      break;
+    }
+  }
+  return own;
+}
+
+const MAX_QUIZ_PAGE = 200;
+
+export function getQuiz(quizId, token) {
+  return request(`/quizzes/${encodeURIComponent(quizId)}`, { token });
+}
+
+/** Save a new quiz (`quizId` null) or replace quiz `quizId` with `quiz`. */
+export function saveQuiz(quiz, quizId, token) {
+  if (quizId === null || quizId === undefined) {
+    return request("/quizzes", { body: quiz, token });
+  }
+  return request(`/quizzes/${encodeURIComponent(quizId)}`, { method: "PUT", body: quiz, token });
+}
+
+export function deleteQuiz(quizId, token) {
+  return request(`/quizzes/${encodeURIComponent(quizId)}`, { method: "DELETE", token });
+}
+
+/**
+ * Import `file` (a File or Blob) in `format`: opentdb, kahoot, gift, csv or json. `query`
+ * contains title, time_limit, limit and skip_unsupported as the API takes them.
+ */
+export async function importQuiz(format, file, query, token) {
+  const { restUrl } = await loadConfig();
+  const url = new URL(`${restUrl}/quizzes/import/${encodeURIComponent(format)}`);
+  for (const [name, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== "") {
+      url.searchParams.set(name, String(value));
+    }
+  }
+  const body = new FormData();
+  body.append("file", file, file.name || "quiz");
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      body,
+      headers: { accept: "application/json", authorization: `Bearer ${token}` },
+    });
+  } catch {
+    throw new ApiError(MESSAGES.network_error);
+  }
+  if (!response.ok) {
+    throw await errorFrom(response);
+  }
+  return response.json();
+}
+
+/** Create a game of quiz `quizId`; returns {game_id, pin, host_token}. */
+export function createGame(quizId, settings, token) {
+  return request("/games", { body: { quiz_id: quizId, ...settings }, token });
+}
+
+/** Read the live game's players for its host: {phase, locked, players: [...]}. */
+export function gamePlayers(gameId, token) {
+  return request(`/games/${encodeURIComponent(gameId)}/players`, { token });
+}
+
+/**
+ * Fetch the QR code of the game's join link under the web app at `webUrl`, as a data: URL
+ * for an <img>. The page's Content-Security-Policy admits data: images but not blob: ones.
+ */
+export async function joinQrDataUrl(gameId, webUrl, token) {
+  const response = await request(`/games/${encodeURIComponent(gameId)}/qr.svg`, {
+    query: { web_url: webUrl },
+    token,
+    raw: true,
+  });
+  const svgText = await response.text();
+  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svgText)}`;
+}
+
+/**
+ * Fetch a file download of the API, such as a report or an export, and return
+ * {blob, fileName}. The name comes from the response's Content-Disposition when CORS lets
+ * the page read it, and is `fallbackName` otherwise.
+ */
+export async function downloadFile(path, token, fallbackName, query = undefined) {
+  const response = await request(path, { token, query, raw: true });
+  const disposition = response.headers.get("content-disposition") || "";
+  const match = /filename="?([^";]+)"?/i.exec(disposition);
+  return { blob: await response.blob(), fileName: match ? match[1] : fallbackName };
+}
