@@ -1,0 +1,397 @@
+"""The host page's quiz work in Chromium: log in, write a quiz of every type, edit and import
+quizzes, and API errors in plain words."""
+
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.web.conftest import RestClient, User
+
+PASSWORD = "correct horse battery"
+SAMPLE_QUIZ = Path(__file__).resolve().parents[2] / "livequiz" / "sample_quiz.json"
+
+# What the editor below must save: one question of each type, with every optional field.
+EXPECTED_QUESTIONS: list[dict[str, Any]] = [
+    {
+        "type": "single",
+        "text": "Which planet is nearest the Sun?",
+        "time_limit": 15,
+        "points": 2,
+        "choices": ["Venus", "Mercury", "Mars"],
+        "correct": 1,
+        "image_url": "https://images.example.com/planets.png",
+        "explanation": "Mercury orbits at 0.39 AU.",
+        "category": "Space",
+    },
+    {
+        "type": "true_false",
+        "text": "Sound travels faster than light.",
+        "time_limit": 20,
+        "points": 1,
+        "choices": ["True", "False"],
+        "correct": False,
+    },
+    {
+        "type": "multiple",
+        "text": "Which of these are primes?",
+        "time_limit": 20,
+        "points": 1,
+        "choices": ["2", "4", "5", "9"],
+        "correct": [0, 2],
+        "scoring": "partial",
+    },
+    {
+        "type": "type_answer",
+        "text": "Capital of Hungary?",
+        "time_limit": 20,
+        "points": 1,
+        "accepted": ["Budapest", "Buda-Pest"],
+    },
+    {
+        "type": "slider",
+        "text": "Year of the first Moon landing?",
+        "time_limit": 30,
+        "points": 1,
+        "min": 1950.0,
+        "max": 2000.0,
+        "step": 1.0,
+        "correct": 1969.0,
+        "tolerance": 2.0,
+    },
+    {
+        "type": "ordering",
+        "text": "Largest ocean first:",
+        "time_limit": 20,
+        "points": 0,
+        "items": ["Pacific", "Atlantic", "Indian", "Arctic"],
+        "scoring": "exact",
+    },
+    {
+        "type": "poll",
+        "text": "Which type did you like?",
+        "time_limit": 20,
+        "points": 0,
+        "choices": ["Sliders", "Ordering"],
+    },
+]
+
+
+def register(page: Page) -> str:
+    """Create an account through the page and return its e-mail address."""
+    page.goto("/host")
+    page.get_by_role("button", name="Create an account").click()
+    email = f"host-{uuid.uuid4().hex[:12]}@example.com"
+    page.get_by_label("Your name").fill("Browser Host")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
+    return email
+
+
+def access_token(page: Page) -> str:
+    login = json.loads(page.evaluate("localStorage.getItem('livequiz.host.login')"))
+    token: str = login["token"]
+    return token
+
+
+def card(page: Page, index: int) -> Locator:
+    return page.locator(".question-card").nth(index)
+
+
+def fill_choices(question: Locator, choices: list[str]) -> None:
+    for index, choice in enumerate(choices):
+        question.get_by_label(f"Choice {index + 1}", exact=True).fill(choice)
+
+
+def fill_every_type(page: Page) -> None:
+    """Fill the editor with the questions of EXPECTED_QUESTIONS, one field at a time."""
+    page.get_by_label("Title").fill("Every type")
+    page.get_by_label("Description").fill("One question of each type")
+
+    first = card(page, 0)
+    first.get_by_label("Question text").fill("Which planet is nearest the Sun?")
+    first.get_by_label("Time limit (seconds)").fill("15")
+    first.get_by_label("Points").select_option("2")
+    first.get_by_role("button", name="Remove choice 4").click()
+    fill_choices(first, ["Venus", "Mercury", "Mars"])
+    first.get_by_label("Choice 2 is the right answer").check()
+    first.get_by_text("Image, explanation and category").click()
+    first.get_by_label("Image URL").fill("https://images.example.com/planets.png")
+    first.get_by_label("Explanation").fill("Mercury orbits at 0.39 AU.")
+    first.get_by_label("Category").fill("Space")
+
+    page.get_by_role("button", name="Add question").click()
+    second = card(page, 1)
+    second.get_by_label("Type").select_option("true_false")
+    second.get_by_label("Question text").fill("Sound travels faster than light.")
+    second.get_by_label("Time limit (seconds)").fill("20")
+    second.get_by_label("False").check()
+
+    page.get_by_role("button", name="Add question").click()
+    third = card(page, 2)
+    third.get_by_label("Type").select_option("multiple")
+    third.get_by_label("Question text").fill("Which of these are primes?")
+    fill_choices(third, ["2", "4", "5", "9"])
+    third.get_by_label("Choice 1 is right").check()
+    third.get_by_label("Choice 3 is right").check()
+    third.get_by_label("Scoring").select_option("partial")
+
+    page.get_by_role("button", name="Add question").click()
+    fourth = card(page, 3)
+    fourth.get_by_label("Type").select_option("type_answer")
+    fourth.get_by_label("Question text").fill("Capital of Hungary?")
+    fourth.get_by_label("Accepted answer 1", exact=True).fill("Budapest")
+    fourth.get_by_role("button", name="Add accepted answer").click()
+    fourth.get_by_label("Accepted answer 2", exact=True).fill("Buda-Pest")
+
+    page.get_by_role("button", name="Add question").click()
+    fifth = card(page, 4)
+    fifth.get_by_label("Type").select_option("slider")
+    fifth.get_by_label("Question text").fill("Year of the first Moon landing?")
+    fifth.get_by_label("Time limit (seconds)").fill("30")
+    fifth.get_by_label("Minimum").fill("1950")
+    fifth.get_by_label("Maximum").fill("2000")
+    fifth.get_by_label("Step").fill("1")
+    fifth.get_by_label("Right value").fill("1969")
+    fifth.get_by_label("Tolerance").fill("2")
+
+    page.get_by_role("button", name="Add question").click()
+    sixth = card(page, 5)
+    sixth.get_by_label("Type").select_option("ordering")
+    sixth.get_by_label("Question text").fill("Largest ocean first:")
+    sixth.get_by_label("Time limit (seconds)").fill("20")
+    sixth.get_by_label("Points").select_option("0")
+    sixth.get_by_role("button", name="Add item").click()
+    # Typed out of order, then moved: the editor saves the order it shows.
+    for index, item in enumerate(["Atlantic", "Pacific", "Indian", "Arctic"]):
+        sixth.get_by_label(f"Item {index + 1}", exact=True).fill(item)
+    sixth.get_by_role("button", name="Move item 2 up").click()
+
+    page.get_by_role("button", name="Add question").click()
+    seventh = card(page, 6)
+    seventh.get_by_label("Type").select_option("poll")
+    seventh.get_by_label("Question text").fill("Which type did you like?")
+    seventh.get_by_role("button", name="Remove choice 4").click()
+    seventh.get_by_role("button", name="Remove choice 3").click()
+    fill_choices(seventh, ["Sliders", "Ordering"])
+
+
+def saved_quiz(rest: RestClient, token: str, title: str) -> dict[str, Any]:
+    quizzes = rest.http.get("/quizzes", params={"limit": 200}).json()
+    quiz_id = next(quiz["id"] for quiz in quizzes if quiz["title"] == title)
+    response = rest.http.get(f"/quizzes/{quiz_id}", headers=rest.bearer(token))
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def without_positions(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {key: value for key, value in question.items() if key != "position" and value is not None}
+        for question in questions
+    ]
+
+
+def test_host_writes_every_type(
+    open_user: Callable[..., User], rest: RestClient, screenshot: Callable[[Page, str], Any]
+) -> None:
+    host = open_user("host", "phone")
+    page = host.page
+    register(page)
+    page.get_by_role("button", name="New quiz").click()
+    fill_every_type(page)
+    screenshot(page, "host-editor-phone")
+    page.get_by_role("button", name="Save quiz").click()
+
+    expect(page.get_by_text('Saved "Every type" with 7 questions.')).to_be_visible()
+    row = page.locator(".quiz-row", has_text="Every type")
+    expect(row).to_contain_text("7 questions")
+    quiz = saved_quiz(rest, access_token(page), "Every type")
+    assert quiz["description"] == "One question of each type"
+    assert without_positions(quiz["questions"]) == EXPECTED_QUESTIONS
+
+
+def test_host_edits_quiz_round_trip(open_user: Callable[..., User], rest: RestClient) -> None:
+    host = open_user("host", "projector")
+    page = host.page
+    register(page)
+    token = access_token(page)
+    questions = [
+        {
+            key: value
+            for key, value in question.items()
+            if key != "choices" or question["type"] != "true_false"
+        }
+        for question in EXPECTED_QUESTIONS
+    ]
+    rest.create_quiz(token, {"title": "To edit", "questions": questions})
+    page.reload()
+    row = page.locator(".quiz-row", has_text="To edit")
+    row.get_by_role("button", name="Edit To edit").click()
+    expect(card(page, 6)).to_be_visible()
+
+    # Every field came back into the editor, so saving it unchanged keeps the quiz as it was.
+    card(page, 4).get_by_label("Tolerance").fill("3")
+    page.get_by_role("button", name="Move question 2 up").click()
+    page.get_by_role("button", name="Remove question 7").click()
+    page.get_by_role("button", name="Save quiz").click()
+    expect(page.get_by_text('Saved "To edit" with 6 questions.')).to_be_visible()
+
+    expected = [dict(question) for question in EXPECTED_QUESTIONS[:6]]
+    expected[0], expected[1] = expected[1], expected[0]
+    expected[4]["tolerance"] = 3.0
+    assert without_positions(saved_quiz(rest, token, "To edit")["questions"]) == expected
+
+
+def test_host_editor_error_plain(open_user: Callable[..., User]) -> None:
+    host = open_user("host", "phone")
+    page = host.page
+    register(page)
+    page.get_by_role("button", name="New quiz").click()
+    page.get_by_label("Title").fill("Broken slider")
+    question = card(page, 0)
+    question.get_by_label("Type").select_option("slider")
+    question.get_by_label("Question text").fill("Pick a number")
+    question.get_by_label("Minimum").fill("0")
+    question.get_by_label("Maximum").fill("10")
+    question.get_by_label("Step").fill("3")
+    question.get_by_label("Right value").fill("6")
+    page.get_by_role("button", name="Save quiz").click()
+
+    alert = page.locator(".editor .notice.error")
+    expect(alert).to_contain_text("Question 1: ")
+    expect(alert).to_contain_text("max - min must be a whole number of steps")
+    expect(alert).to_contain_text("Fix it, then try again.")
+    expect(card(page, 0)).to_have_class("question-card has-error")
+    # Nothing was saved: the host is still in the editor.
+    expect(page.get_by_role("heading", name="New quiz")).to_be_visible()
+
+
+def test_host_login_wrong_password(open_user: Callable[..., User]) -> None:
+    host = open_user("host", "phone")
+    page = host.page
+    email = register(page)
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#notice")).to_have_text(
+        "The e-mail address or password is wrong. Check both, then try again."
+    )
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
+
+
+CSV_QUIZ = (
+    "type,text,choices,correct,time_limit,min,max,step,tolerance\n"
+    "single,Two plus two?,3|4|5,2,10,,,,\n"
+    "true_false,The Earth is flat.,,false,,,,,\n"
+    "slider,Pick ten,,10,,0,20,1,1\n"
+)
+GIFT_QUIZ = """// Two questions, one of a kind livequiz cannot play.
+::Capital:: What is the capital of France? {=Paris ~Lyon ~Marseille}
+
+::Match:: Match the pairs. {=cat -> animal =rose -> flower}
+"""
+
+
+def import_file(page: Page, format: str, name: str, content: bytes, title: str = "") -> None:
+    page.get_by_role("button", name="Import a file").click()
+    page.get_by_label("File format").select_option(format)
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": name, "mimeType": "application/octet-stream", "buffer": content}
+    )
+    if title:
+        page.get_by_label("Quiz title").fill(title)
+
+
+def test_host_imports_files(open_user: Callable[..., User], rest: RestClient) -> None:
+    host = open_user("host", "phone")
+    page = host.page
+    register(page)
+
+    import_file(page, "csv", "quiz.csv", CSV_QUIZ.encode(), "From a spreadsheet")
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text('Imported "From a spreadsheet" with 3 questions.')).to_be_visible()
+    expect(page.locator(".quiz-row", has_text="From a spreadsheet")).to_contain_text("from CSV")
+
+    import_file(page, "gift", "quiz.gift", GIFT_QUIZ.encode(), "From Moodle")
+    page.get_by_label("Leave out questions that cannot be played").check()
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(
+        page.get_by_text(
+            'Imported "From Moodle" with 1 question, leaving out 1 that cannot be played.'
+        )
+    ).to_be_visible()
+
+    import_file(page, "json", "sample.json", SAMPLE_QUIZ.read_bytes())
+    expect(page.get_by_label("Quiz title")).to_be_hidden()
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(
+        page.get_by_text('Imported "Around the World in Eight Questions" with 8 questions.')
+    ).to_be_visible()
+
+    token = access_token(page)
+    imported = saved_quiz(rest, token, "From a spreadsheet")
+    assert [question["type"] for question in imported["questions"]] == [
+        "single",
+        "true_false",
+        "slider",
+    ]
+    assert imported["questions"][0]["correct"] == 1
+    assert imported["questions"][0]["time_limit"] == 10
+
+
+def test_host_import_error_plain(open_user: Callable[..., User]) -> None:
+    host = open_user("host", "phone")
+    page = host.page
+    register(page)
+    broken = "type,text,choices,correct,time_limit\nsingle,Two plus two?,3|4|5,2,1000\n"
+    import_file(page, "csv", "broken.csv", broken.encode(), "Broken")
+    page.get_by_role("button", name="Import", exact=True).click()
+    notice = page.locator("#notice")
+    expect(notice).to_contain_text("Line 2, column time_limit")
+    expect(notice).to_contain_text("Fix the file, then import it again.")
+    # The form stays filled in, so the host can choose a fixed file and import again.
+    expect(page.get_by_label("Quiz title")).to_have_value("Broken")
+
+    page.get_by_label("File format").select_option("gift")
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "quiz.gift", "mimeType": "text/plain", "buffer": GIFT_QUIZ.encode()}
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(notice).to_contain_text("Line 4")
+    expect(notice).to_contain_text("matching")
+
+
+def test_host_deletes_unplayed_quiz(open_user: Callable[..., User], rest: RestClient) -> None:
+    host = open_user("host", "phone")
+    page = host.page
+    register(page)
+    token = access_token(page)
+    quiz = {"title": "Short-lived", "questions": [EXPECTED_QUESTIONS[0]]}
+    played = {"title": "Played once", "questions": [EXPECTED_QUESTIONS[0]]}
+    rest.create_quiz(token, quiz)
+    played_id = rest.create_quiz(token, played)
+    created = rest.http.post("/games", json={"quiz_id": played_id}, headers=rest.bearer(token))
+    assert created.status_code == 201
+    page.reload()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete Short-lived").click()
+    expect(page.get_by_text('Deleted "Short-lived".')).to_be_visible()
+    expect(page.locator(".quiz-row", has_text="Short-lived")).to_have_count(0)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete Played once").click()
+    expect(page.locator("#notice")).to_have_text(
+        "A game was played with this quiz, so it is kept for its reports. "
+        "Edit it instead of deleting it."
+    )
+    assert rest.http.get(f"/quizzes/{played_id}").status_code == 200

@@ -1,0 +1,159 @@
+// The reveal's answer distribution as a bar chart of HTML elements, and the right answer in
+// words. Bars are list items whose width is a CSS variable, so the chart needs no library
+// and reads as a list to screen readers.
+
+import { el } from "../lib/dom.js";
+import { optionShape, paintOption } from "../lib/options.js";
+
+/** Format a slider number without float noise such as 0.30000000000000004. */
+export function formatNumber(value) {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(12)));
+}
+
+function bar(label, count, total, { index = null, right = false, note = "" } = {}) {
+  const share = total > 0 ? count / total : 0;
+  const row = el(
+    "li",
+    { class: ["bar", right ? "right" : null] },
+    el(
+      "span",
+      { class: "bar-label" },
+      index === null ? null : optionShape(index),
+      el("span", { class: "bar-text", text: label }),
+      right ? el("span", { class: "bar-mark", text: "✓", attrs: { "aria-label": "right answer" } }) : null,
+    ),
+    el(
+      "span",
+      { class: "bar-track" },
+      el("span", { class: "bar-fill" }),
+    ),
+    el("span", {
+      class: "bar-count",
+      text: note ? `${count} ${note}` : String(count),
+    }),
+  );
+  row.style.setProperty("--share", String(share));
+  if (index !== null) {
+    paintOption(row, index);
+  }
+  return row;
+}
+
+/**
+ * Build the chart of one reveal frame. `view` is the question as its question frame showed
+ * it, for the choice and item texts. Returns null for a question without counts.
+ */
+export function distributionChart(reveal, view) {
+  const distribution = reveal.distribution || {};
+  const counts = distribution.counts || [];
+  const correct = reveal.correct;
+  const type = reveal.question_type;
+  const total = Math.max(1, ...counts, distribution.other || 0);
+  let rows;
+  let caption;
+  if (type === "single" || type === "true_false" || type === "poll" || type === "multiple") {
+    const choices = (view && view.choices) || counts.map((_, index) => `Choice ${index + 1}`);
+    let rightIndexes = [];
+    if (Array.isArray(correct)) {
+      rightIndexes = correct;
+    } else if (correct !== null && correct !== undefined) {
+      rightIndexes = [correct];
+    }
+    const rightSet = new Set(rightIndexes);
+    rows = counts.map((count, index) =>
+      bar(choices[index] ?? `Choice ${index + 1}`, count, total, {
+        index,
+        right: rightSet.has(index),
+      }),
+    );
+    caption = type === "multiple" ? "Players who picked each choice" : "Answers per choice";
+  } else if (type === "ordering") {
+    const items = reveal.items || [];
+    rows = counts.map((count, place) =>
+      bar(`${place + 1}. ${items[place] ?? ""}`, count, Math.max(1, reveal.answered || 0), {
+        note: "in place",
+      }),
+    );
+    caption = "Players who put each item in its right place";
+  } else if (type === "type_answer") {
+    const accepted = Array.isArray(correct) ? correct : [];
+    rows = counts.map((count, index) =>
+      bar(accepted[index] ?? `Answer ${index + 1}`, count, total, { right: true }),
+    );
+    rows.push(bar("Something else", distribution.other || 0, total));
+    caption = "Typed answers";
+  } else if (type === "slider") {
+    const edges = distribution.edges || [];
+    rows = counts.map((count, index) => {
+      const low = edges[index];
+      const high = edges[index + 1];
+      const label =
+        low === undefined || high === undefined
+          ? `Range ${index + 1}`
+          : `${formatNumber(low)} – ${formatNumber(high)}`;
+      return bar(label, count, total);
+    });
+    caption = "Answers per range";
+  } else {
+    return null;
+  }
+  const chart = el(
+    "figure",
+    { class: "chart", attrs: { "aria-label": caption } },
+    el("figcaption", { text: caption }),
+    el("ol", { class: "bars" }, ...rows),
+  );
+  if (type === "slider" && typeof distribution.within === "number") {
+    chart.append(
+      el("p", {
+        class: "chart-note",
+        text: `${distribution.within} within the tolerance of the right value`,
+      }),
+    );
+  }
+  return chart;
+}
+
+/** Describe the right answer of a reveal frame in words, with the option's shape. */
+export function correctAnswer(reveal, view) {
+  const correct = reveal.correct;
+  const choices = (view && view.choices) || [];
+  const tag = (index) =>
+    paintOption(
+      el("span", { class: "option-tag" }, optionShape(index), el("span", { text: choices[index] ?? `Choice ${index + 1}` })),
+      index,
+    );
+  switch (reveal.question_type) {
+    case "single":
+    case "true_false":
+      return el("p", { class: "correct-answer" }, "Right answer: ", tag(correct));
+    case "multiple":
+      return el("p", { class: "correct-answer" }, "Right answers: ", ...correct.map(tag));
+    case "type_answer":
+      return el(
+        "p",
+        { class: "correct-answer" },
+        "Accepted answers: ",
+        el("span", { class: "answer-text", text: correct.join(", ") }),
+      );
+    case "slider":
+      return el(
+        "p",
+        { class: "correct-answer" },
+        "Right value: ",
+        el("strong", { text: formatNumber(correct.value) }),
+        correct.tolerance ? ` (± ${formatNumber(correct.tolerance)} counts)` : "",
+      );
+    case "ordering":
+      return el(
+        "div",
+        { class: "correct-answer" },
+        el("p", { text: "Right order:" }),
+        el("ol", { class: "right-order" }, ...(reveal.items || []).map((item) => el("li", { text: item }))),
+      );
+    case "poll":
+      return el("p", { class: "correct-answer", text: "A poll has no right answer." });
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,553 @@
+// The quiz editor: a form of question cards over the model of quiz-model.js. Every field
+// writes straight into its question's model, and a card is drawn again only when its
+// structure changes (type, number of choices, order).
+
+import { el, replace } from "../lib/dom.js";
+import {
+  MAX_ACCEPTED,
+  MAX_CHOICES,
+  MAX_TIME_LIMIT_S,
+  MIN_CHOICES,
+  MIN_TIME_LIMIT_S,
+  QUESTION_TYPES,
+  blankQuestion,
+  fromQuizJson,
+  removeChoice,
+  swap,
+  toQuizJson,
+} from "./quiz-model.js";
+
+let fieldCount = 0;
+
+function fieldId() {
+  fieldCount += 1;
+  return `field-${fieldCount}`;
+}
+
+/** Build a label and its control, tied by id so that screen readers and tests find it by name. */
+function labelled(text, control, hint) {
+  control.id = control.id || fieldId();
+  const parts = [el("label", { attrs: { for: control.id }, text }), control];
+  if (hint) {
+    const hintId = `${control.id}-hint`;
+    control.setAttribute("aria-describedby", hintId);
+    parts.push(el("small", { class: "hint", id: hintId, text: hint }));
+  }
+  return el("div", { class: "field" }, ...parts);
+}
+
+function textInput(value, onInput, props = {}) {
+  return el("input", {
+    type: "text",
+    value,
+    on: { input: (event) => onInput(event.target.value) },
+    ...props,
+  });
+}
+
+function numberInput(value, onInput, props = {}) {
+  // type=text with inputmode keeps decimals such as 0.1 exactly as typed.
+  return el("input", {
+    type: "text",
+    value,
+    attrs: { inputmode: "decimal", ...(props.attrs || {}) },
+    on: { input: (event) => onInput(event.target.value) },
+    ...Object.fromEntries(Object.entries(props).filter(([key]) => key !== "attrs")),
+  });
+}
+
+function select(options, value, onChange) {
+  const node = el(
+    "select",
+    { on: { change: (event) => onChange(event.target.value) } },
+    ...options.map(([optionValue, text]) => el("option", { value: optionValue, text })),
+  );
+  node.value = value;
+  return node;
+}
+
+function smallButton(text, label, onClick, disabled = false) {
+  return el("button", {
+    type: "button",
+    class: "small",
+    text,
+    disabled,
+    attrs: { "aria-label": label },
+    on: { click: onClick },
+  });
+}
+
+export class QuizEditor {
+  /**
+   * root: the element the editor draws into. onSave(quizJson) saves and returns a promise,
+   * onCancel leaves the editor.
+   */
+  constructor(root, { onSave, onCancel }) {
+    this.root = root;
+    this.onSave = onSave;
+    this.onCancel = onCancel;
+    this.title = "";
+    this.description = "";
+    this.questions = [blankQuestion()];
+    this.cards = [];
+  }
+
+  /** Start a new quiz, or edit `quiz` as GET /quizzes/{id} returned it. */
+  open(quiz = null) {
+    this.quizId = quiz ? quiz.id : null;
+    this.title = quiz ? quiz.title : "";
+    this.description = quiz ? quiz.description || "" : "";
+    this.questions = quiz ? quiz.questions.map(fromQuizJson) : [blankQuestion()];
+    this.render();
+  }
+
+  render() {
+    this.errorBox = el("div", { class: "notice error", attrs: { role: "alert" }, hidden: true });
+    this.list = el("ol", { class: "question-list" });
+    const form = el(
+      "form",
+      {
+        class: "editor",
+        attrs: { novalidate: true, "aria-label": "Quiz editor" },
+        on: { submit: (event) => this.save(event) },
+      },
+      el("h1", { text: this.quizId ? "Edit quiz" : "New quiz" }),
+      labelled(
+        "Title",
+        textInput(this.title, (value) => (this.title = value), {
+          required: true,
+          attrs: { maxlength: 200 },
+        }),
+      ),
+      labelled(
+        "Description",
+        el("textarea", {
+          value: this.description,
+          rows: 2,
+          on: { input: (event) => (this.description = event.target.value) },
+        }),
+        "Optional",
+      ),
+      this.list,
+      el(
+        "div",
+        { class: "editor-actions" },
+        el("button", {
+          type: "button",
+          text: "Add question",
+          on: { click: () => this.addQuestion() },
+        }),
+        el("span", { class: "spacer" }),
+        el("button", { type: "button", text: "Cancel", on: { click: () => this.onCancel() } }),
+        el("button", { type: "submit", class: "primary", text: "Save quiz" }),
+      ),
+      this.errorBox,
+    );
+    replace(this.root, form);
+    this.drawQuestions();
+  }
+
+  drawQuestions() {
+    this.cards = this.questions.map((question, index) => this.card(question, index));
+    replace(this.list, ...this.cards);
+  }
+
+  redrawCard(index) {
+    const fresh = this.card(this.questions[index], index);
+    this.cards[index].replaceWith(fresh);
+    this.cards[index] = fresh;
+  }
+
+  addQuestion() {
+    const previous = this.questions[this.questions.length - 1];
+    const question = blankQuestion(previous ? previous.type : "single");
+    if (previous) {
+      question.time_limit = previous.time_limit;
+    }
+    this.questions.push(question);
+    this.drawQuestions();
+    this.cards[this.cards.length - 1].querySelector("textarea").focus();
+  }
+
+  moveQuestion(index, by) {
+    if (swap(this.questions, index, index + by)) {
+      this.drawQuestions();
+      this.cards[index + by].querySelector("select").focus();
+    }
+  }
+
+  removeQuestion(index) {
+    this.questions.splice(index, 1);
+    if (this.questions.length === 0) {
+      this.questions.push(blankQuestion());
+    }
+    this.drawQuestions();
+  }
+
+  card(question, index) {
+    const redraw = () => this.redrawCard(index);
+    const typeSelect = select(QUESTION_TYPES, question.type, (type) => {
+      question.type = type;
+      if (type === "poll") {
+        question.points = "0";
+      } else if (question.points === "0") {
+        question.points = "1";
+      }
+      redraw();
+    });
+    const last = this.questions.length - 1;
+    const number = index + 1;
+    const header = el(
+      "div",
+      { class: "card-header" },
+      el("h3", { text: `Question ${number}` }),
+      labelled("Type", typeSelect),
+      el(
+        "div",
+        { class: "card-tools" },
+        smallButton("↑", `Move question ${number} up`, () => this.moveQuestion(index, -1), index === 0),
+        smallButton("↓", `Move question ${number} down`, () => this.moveQuestion(index, 1), index === last),
+        smallButton("Remove", `Remove question ${number}`, () => this.removeQuestion(index)),
+      ),
+    );
+    const points = select(
+      question.type === "poll"
+        ? [["0", "0 (polls score nothing)"]]
+        : [
+            ["1", "1× (standard)"],
+            ["2", "2× (double)"],
+            ["0", "0 (practice)"],
+          ],
+      question.points,
+      (value) => (question.points = value),
+    );
+    return el(
+      "li",
+      { class: "question-card", dataset: { index: String(index) } },
+      header,
+      labelled(
+        "Question text",
+        el("textarea", {
+          value: question.text,
+          rows: 2,
+          required: true,
+          attrs: { maxlength: 500 },
+          on: { input: (event) => (question.text = event.target.value) },
+        }),
+      ),
+      el(
+        "div",
+        { class: "field-row" },
+        labelled(
+          "Time limit (seconds)",
+          numberInput(question.time_limit, (value) => (question.time_limit = value), {
+            attrs: { inputmode: "numeric" },
+          }),
+          `${MIN_TIME_LIMIT_S} to ${MAX_TIME_LIMIT_S}`,
+        ),
+        labelled("Points", points),
+      ),
+      this.answerFields(question, redraw),
+      el(
+        "details",
+        { class: "more-fields", open: Boolean(question.image_url || question.explanation || question.category) },
+        el("summary", { text: "Image, explanation and category" }),
+        labelled(
+          "Image URL",
+          textInput(question.image_url, (value) => (question.image_url = value), {
+            attrs: { inputmode: "url", placeholder: "https://..." },
+          }),
+          "Optional, an http or https address",
+        ),
+        labelled(
+          "Explanation",
+          el("textarea", {
+            value: question.explanation,
+            rows: 2,
+            attrs: { maxlength: 1000 },
+            on: { input: (event) => (question.explanation = event.target.value) },
+          }),
+          "Optional, shown with the right answer",
+        ),
+        labelled(
+          "Category",
+          textInput(question.category, (value) => (question.category = value), {
+            attrs: { maxlength: 200 },
+          }),
+          "Optional",
+        ),
+      ),
+    );
+  }
+
+  answerFields(question, redraw) {
+    switch (question.type) {
+      case "single":
+      case "multiple":
+      case "poll":
+        return this.choiceFields(question, redraw);
+      case "true_false":
+        return this.trueFalseFields(question);
+      case "type_answer":
+        return this.acceptedFields(question, redraw);
+      case "slider":
+        return this.sliderFields(question);
+      case "ordering":
+        return this.orderingFields(question, redraw);
+      default:
+        return null;
+    }
+  }
+
+  choiceFields(question, redraw) {
+    const groupName = fieldId();
+    const rows = question.choices.map((choice, index) => {
+      const choiceNumber = index + 1;
+      let marker = null;
+      if (question.type === "single") {
+        marker = el("input", {
+          type: "radio",
+          name: groupName,
+          checked: question.correctChoice === index,
+          attrs: { "aria-label": `Choice ${choiceNumber} is the right answer` },
+          on: { change: () => (question.correctChoice = index) },
+        });
+      } else if (question.type === "multiple") {
+        marker = el("input", {
+          type: "checkbox",
+          checked: question.correctChoices.includes(index),
+          attrs: { "aria-label": `Choice ${choiceNumber} is right` },
+          on: {
+            change: (event) => {
+              const others = question.correctChoices.filter((picked) => picked !== index);
+              question.correctChoices = event.target.checked ? [...others, index] : others;
+            },
+          },
+        });
+      }
+      return el(
+        "li",
+        { class: "choice-row" },
+        marker,
+        textInput(choice, (value) => (question.choices[index] = value), {
+          attrs: { "aria-label": `Choice ${choiceNumber}`, maxlength: 200 },
+        }),
+        smallButton(
+          "✕",
+          `Remove choice ${choiceNumber}`,
+          () => {
+            removeChoice(question, index);
+            redraw();
+          },
+          question.choices.length <= MIN_CHOICES,
+        ),
+      );
+    });
+    const legend =
+      question.type === "single"
+        ? "Choices (mark the right one)"
+        : question.type === "multiple"
+          ? "Choices (tick every right one)"
+          : "Choices (a poll has no right answer)";
+    const fields = [
+      el("legend", { text: legend }),
+      el("ol", { class: "choice-list" }, ...rows),
+      el("button", {
+        type: "button",
+        class: "small",
+        text: "Add choice",
+        disabled: question.choices.length >= MAX_CHOICES,
+        on: {
+          click: () => {
+            question.choices.push("");
+            redraw();
+          },
+        },
+      }),
+    ];
+    if (question.type === "multiple") {
+      fields.push(this.scoringField(question, "Partial credit for each right choice"));
+    }
+    return el("fieldset", { class: "answer-fields" }, ...fields);
+  }
+
+  scoringField(question, partialText) {
+    return labelled(
+      "Scoring",
+      select(
+        [
+          ["exact", "All or nothing"],
+          ["partial", partialText],
+        ],
+        question.scoring,
+        (value) => (question.scoring = value),
+      ),
+    );
+  }
+
+  trueFalseFields(question) {
+    const groupName = fieldId();
+    const option = (value, text) =>
+      el(
+        "label",
+        { class: "inline" },
+        el("input", {
+          type: "radio",
+          name: groupName,
+          checked: question.trueFalse === value,
+          on: { change: () => (question.trueFalse = value) },
+        }),
+        text,
+      );
+    return el(
+      "fieldset",
+      { class: "answer-fields" },
+      el("legend", { text: "The right answer" }),
+      option(true, "True"),
+      option(false, "False"),
+    );
+  }
+
+  acceptedFields(question, redraw) {
+    const rows = question.accepted.map((answer, index) =>
+      el(
+        "li",
+        { class: "choice-row" },
+        textInput(answer, (value) => (question.accepted[index] = value), {
+          attrs: { "aria-label": `Accepted answer ${index + 1}`, maxlength: 100 },
+        }),
+        smallButton(
+          "✕",
+          `Remove accepted answer ${index + 1}`,
+          () => {
+            question.accepted.splice(index, 1);
+            redraw();
+          },
+          question.accepted.length <= 1,
+        ),
+      ),
+    );
+    return el(
+      "fieldset",
+      { class: "answer-fields" },
+      el("legend", { text: "Accepted answers (case, accents and spaces are ignored)" }),
+      el("ol", { class: "choice-list" }, ...rows),
+      el("button", {
+        type: "button",
+        class: "small",
+        text: "Add accepted answer",
+        disabled: question.accepted.length >= MAX_ACCEPTED,
+        on: {
+          click: () => {
+            question.accepted.push("");
+            redraw();
+          },
+        },
+      }),
+    );
+  }
+
+  sliderFields(question) {
+    const field = (label, key, hint) =>
+      labelled(
+        label,
+        numberInput(question[key], (value) => (question[key] = value)),
+        hint,
+      );
+    return el(
+      "fieldset",
+      { class: "answer-fields" },
+      el("legend", { text: "Slider" }),
+      el(
+        "div",
+        { class: "field-row" },
+        field("Minimum", "min"),
+        field("Maximum", "max"),
+        field("Step", "step", "Maximum minus minimum must be a whole number of steps"),
+      ),
+      el(
+        "div",
+        { class: "field-row" },
+        field("Right value", "sliderCorrect"),
+        field("Tolerance", "tolerance", "Answers this close to the right value count as right"),
+      ),
+    );
+  }
+
+  orderingFields(question, redraw) {
+    const rows = question.items.map((item, index) => {
+      const itemNumber = index + 1;
+      return el(
+        "li",
+        { class: "choice-row" },
+        textInput(item, (value) => (question.items[index] = value), {
+          attrs: { "aria-label": `Item ${itemNumber}`, maxlength: 200 },
+        }),
+        smallButton("↑", `Move item ${itemNumber} up`, () => swap(question.items, index, index - 1) && redraw(), index === 0),
+        smallButton(
+          "↓",
+          `Move item ${itemNumber} down`,
+          () => swap(question.items, index, index + 1) && redraw(),
+          index === question.items.length - 1,
+        ),
+        smallButton(
+          "✕",
+          `Remove item ${itemNumber}`,
+          () => {
+            question.items.splice(index, 1);
+            redraw();
+          },
+          question.items.length <= MIN_CHOICES,
+        ),
+      );
+    });
+    return el(
+      "fieldset",
+      { class: "answer-fields" },
+      el("legend", { text: "Items in the right order, first to last (players see them shuffled)" }),
+      el("ol", { class: "choice-list" }, ...rows),
+      el("button", {
+        type: "button",
+        class: "small",
+        text: "Add item",
+        disabled: question.items.length >= MAX_CHOICES,
+        on: {
+          click: () => {
+            question.items.push("");
+            redraw();
+          },
+        },
+      }),
+      this.scoringField(question, "Partial credit for each item in its place"),
+    );
+  }
+
+  /** Show an API error, and mark the question card that its field path names. */
+  showError(message, questionIndex = null) {
+    for (const card of this.cards) {
+      card.classList.remove("has-error");
+    }
+    this.errorBox.hidden = false;
+    replace(this.errorBox, message);
+    if (questionIndex !== null && this.cards[questionIndex]) {
+      this.cards[questionIndex].classList.add("has-error");
+      this.cards[questionIndex].scrollIntoView({ block: "center" });
+    }
+  }
+
+  async save(event) {
+    event.preventDefault();
+    this.errorBox.hidden = true;
+    const quiz = toQuizJson(this.title, this.description, this.questions);
+    const button = this.root.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      await this.onSave(quiz, this.quizId);
+    } catch (error) {
+      const match = /questions\[(\d+)\]/.exec(error.detail || error.message);
+      this.showError(error.message, match ? Number(match[1]) : null);
+    } finally {
+      button.disabled = false;
+    }
+  }
+}

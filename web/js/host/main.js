@@ -1,0 +1,116 @@
+// The host page: log in, manage quizzes, start a game and run it. Each screen is a function
+// that draws into <main id="view">; `app` carries what they share.
+
+import { useHostErrorMessages } from "../lib/api.js";
+import { el, replace, setText } from "../lib/dom.js";
+import { showLogin } from "./auth-screen.js";
+import { showGame } from "./game-screen.js";
+import { showImport } from "./import-screen.js";
+import { showLibrary } from "./library-screen.js";
+import { showEditor } from "./editor-screen.js";
+import { showStart } from "./start-screen.js";
+import { clearGame, clearLogin, currentGame, currentLogin } from "./session.js";
+
+useHostErrorMessages();
+
+// Codes after which the access token is no use: the host has to log in again.
+const LOGIN_CODES = new Set(["invalid_token", "expired_token", "missing_token"]);
+
+const view = document.getElementById("view");
+const notice = document.getElementById("notice");
+const who = document.getElementById("who");
+const logoutButton = document.getElementById("logout");
+
+const app = {
+  view,
+  login: currentLogin(),
+  stopScreen: null,
+
+  /** Show a message above the screen; kind is "error", "warn" or "ok". */
+  notify(message, kind = "error") {
+    notice.className = `notice ${kind}`;
+    setText(notice, message);
+    if (message && kind === "error") {
+      notice.scrollIntoView({ block: "nearest" });
+    }
+  },
+
+  clearNotice() {
+    setText(notice, "");
+  },
+
+  /**
+   * Show an error of the API in plain words; an expired or invalid login takes the host
+   * back to the login form.
+   */
+  fail(error) {
+    if (LOGIN_CODES.has(error.code)) {
+      this.logout(error.message);
+      return;
+    }
+    this.notify(error.message || String(error));
+    console.error("livequiz host:", error);
+  },
+
+  /** Replace the current screen, stopping its timers and connections first. */
+  show(screen, ...args) {
+    if (this.stopScreen) {
+      this.stopScreen();
+      this.stopScreen = null;
+    }
+    this.clearNotice();
+    replace(view);
+    const screens = {
+      login: showLogin,
+      library: showLibrary,
+      editor: showEditor,
+      import: showImport,
+      start: showStart,
+      game: showGame,
+    };
+    if (screen !== "login" && !currentLogin()) {
+      this.login = null;
+      showLogin(this, "Log in to host a game.");
+    } else {
+      const stop = screens[screen](this, ...args);
+      this.stopScreen = typeof stop === "function" ? stop : null;
+    }
+    this.drawAccount();
+    const heading = view.querySelector("h1, h2");
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+    }
+  },
+
+  loggedIn(login) {
+    this.login = login;
+    this.show("library");
+  },
+
+  logout(message = "") {
+    clearLogin();
+    clearGame();
+    this.login = null;
+    this.show("login");
+    if (message) {
+      this.notify(message, "warn");
+    }
+  },
+
+  drawAccount() {
+    const login = currentLogin();
+    logoutButton.hidden = !login;
+    replace(who, login ? el("span", { class: "muted", text: login.email }) : null);
+  },
+};
+
+logoutButton.addEventListener("click", () => app.logout());
+
+if (!app.login) {
+  app.show("login");
+} else if (currentGame()) {
+  app.show("game", currentGame());
+} else {
+  app.show("library");
+}
