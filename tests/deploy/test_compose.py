@@ -17,11 +17,13 @@ import pytest
 import yaml
 
 from livequiz.config import Settings
+from livequiz.local.__main__ import DEFAULT_WORKERS_METRICS_PORT
 from livequiz.local.runtime import RuntimeConfig
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 INIT_SCRIPTS = sorted((REPOSITORY / "localstack" / "init" / "ready.d").glob("*.sh"))
 SERVICES = {"redis", "rabbitmq", "mysql", "localstack", "runtime"}
+MONITORING = {"prometheus", "grafana", "elasticsearch", "apm-server", "kibana"}
 SECRET_VARIABLES = {
     "LIVEQUIZ_MYSQL_SECRET_ARN",
     "LIVEQUIZ_RABBITMQ_SECRET_ARN",
@@ -81,7 +83,7 @@ def host_port(published: str) -> tuple[str, int, int]:
 
 
 def test_services(services: dict[str, Any]) -> None:
-    assert set(services) == SERVICES
+    assert set(services) == SERVICES | MONITORING
 
 
 def test_backing_services_need_no_profile(services: dict[str, Any]) -> None:
@@ -91,11 +93,13 @@ def test_backing_services_need_no_profile(services: dict[str, Any]) -> None:
     ]  # fmt: skip
     assert services["localstack"]["profiles"] == ["stack"]
     assert services["runtime"]["profiles"] == ["stack"]
+    for name in MONITORING:
+        assert services[name]["profiles"] == ["monitoring"], name
 
 
 def test_ports_bound_to_loopback(services: dict[str, Any]) -> None:
     published = [port for service in services.values() for port in service.get("ports", [])]
-    assert len(published) == 8
+    assert len(published) == 13
     for port in published:
         assert host_port(port)[0] == "127.0.0.1", port
 
@@ -146,6 +150,7 @@ def test_runtime_publishes_default_ports(services: dict[str, Any]) -> None:
         ("127.0.0.1", defaults.ws_port, defaults.ws_port),
         ("127.0.0.1", defaults.management_port, defaults.management_port),
         ("127.0.0.1", defaults.rest_port, defaults.rest_port),
+        ("127.0.0.1", DEFAULT_WORKERS_METRICS_PORT, DEFAULT_WORKERS_METRICS_PORT),
     ]
 
 
@@ -231,3 +236,133 @@ def test_token_secret_is_48_random_bytes(
     token = created_secrets[runtime_environment["LIVEQUIZ_TOKEN_SECRET_ARN"]]
     assert len(token) == 64
     assert len(base64.b64decode(token, validate=True)) == 48
+
+
+def volume_mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Return a service's bind mounts from the repository: container path to host path."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target, *_ = volume.split(":")
+        if source.startswith("./"):
+            mounts[target] = source
+    return mounts
+
+
+def test_monitoring_mounts_exist(services: dict[str, Any]) -> None:
+    for name in MONITORING:
+        for source in volume_mounts(services[name]).values():
+            assert (REPOSITORY / source).exists(), (name, source)
+
+
+def test_images_are_pinned(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        if "image" not in service:
+            continue
+        repository, _, tag = service["image"].rpartition(":")
+        assert repository, (name, service["image"])
+        assert tag, (name, service["image"])
+        assert tag != "latest", name
+
+
+def test_elastic_images_share_a_version(services: dict[str, Any]) -> None:
+    versions = {
+        services[name]["image"].rpartition(":")[2]
+        for name in ("elasticsearch", "apm-server", "kibana")
+    }
+    assert len(versions) == 1, versions
+
+
+def test_prometheus_loads_compose_config(services: dict[str, Any]) -> None:
+    prometheus = services["prometheus"]
+    mounts = volume_mounts(prometheus)
+    assert mounts["/etc/prometheus"] == "./monitoring/prometheus"
+    assert "--config.file=/etc/prometheus/compose.yml" in prometheus["command"]
+    config = yaml.safe_load((REPOSITORY / "monitoring/prometheus/compose.yml").read_text())
+    assert config["rule_files"] == ["alerts.yml"]
+
+
+def test_prometheus_scrapes_runtime_ports(services: dict[str, Any]) -> None:
+    config = yaml.safe_load((REPOSITORY / "monitoring/prometheus/compose.yml").read_text())
+    targets = {
+        target
+        for job in config["scrape_configs"]
+        for group in job["static_configs"]
+        for target in group["targets"]
+    }
+    runtime_ports = {host_port(port)[2] for port in services["runtime"]["ports"]}
+    assert targets == {
+        f"runtime:{RuntimeConfig().management_port}",
+        f"runtime:{DEFAULT_WORKERS_METRICS_PORT}",
+    }
+    for target in targets:
+        host, port = target.split(":")
+        assert host in services
+        assert int(port) in runtime_ports, target
+    # The mappings process serves its metrics on the runtime's --host, 0.0.0.0 here.
+    assert "--host 0.0.0.0" in services["runtime"]["command"][-1]
+
+
+def test_grafana_provisions_dashboard(services: dict[str, Any]) -> None:
+    grafana = services["grafana"]
+    mounts = volume_mounts(grafana)
+    assert mounts["/etc/grafana/provisioning"] == "./monitoring/grafana/provisioning"
+    provider_file = REPOSITORY / "monitoring/grafana/provisioning/dashboards/livequiz.yml"
+    (provider,) = yaml.safe_load(provider_file.read_text())["providers"]
+    folder = provider["options"]["path"]
+    assert mounts[folder] == "./monitoring/grafana/dashboards"
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home.startswith(folder + "/")
+    assert (REPOSITORY / "monitoring/grafana/dashboards" / home.removeprefix(folder + "/")).exists()
+    assert grafana["depends_on"] == {"prometheus": {"condition": "service_healthy"}}
+
+
+def test_grafana_datasource_is_compose_prometheus(services: dict[str, Any]) -> None:
+    datasource_file = REPOSITORY / "monitoring/grafana/provisioning/datasources/prometheus.yml"
+    (datasource,) = yaml.safe_load(datasource_file.read_text())["datasources"]
+    address = urlsplit(datasource["url"])
+    assert address.hostname == "prometheus"
+    assert address.port in {host_port(port)[2] for port in services["prometheus"]["ports"]}
+
+
+def test_monitoring_sends_nothing_outside(services: dict[str, Any]) -> None:
+    grafana = services["grafana"]["environment"]
+    for name in (
+        "GF_ANALYTICS_REPORTING_ENABLED",
+        "GF_ANALYTICS_CHECK_FOR_UPDATES",
+        "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES",
+        "GF_NEWS_NEWS_FEED_ENABLED",
+    ):
+        assert grafana[name] == "false", name
+    kibana = services["kibana"]["environment"]
+    for name in ("TELEMETRY_OPTIN", "TELEMETRY_ENABLED", "NEWSFEED_ENABLED"):
+        assert kibana[name] == "false", name
+    elasticsearch = services["elasticsearch"]["environment"]
+    assert elasticsearch["ingest.geoip.downloader.enabled"] == "false"
+
+
+def test_runtime_traces_to_compose_apm_server(
+    runtime_environment: dict[str, str], services: dict[str, Any]
+) -> None:
+    address = urlsplit(runtime_environment["LIVEQUIZ_APM_SERVER_URL"])
+    assert address.scheme == "http"
+    assert address.hostname == "apm-server"
+    assert address.port in {host_port(port)[2] for port in services["apm-server"]["ports"]}
+    assert runtime_environment["LIVEQUIZ_APM_SERVICE_NAME"] == "livequiz-runtime"
+
+
+def test_apm_server_stores_in_elasticsearch(services: dict[str, Any]) -> None:
+    command = services["apm-server"]["command"]
+    assert 'output.elasticsearch.hosts=["http://elasticsearch:9200"]' in command
+    assert "apm-server.host=0.0.0.0:8200" in command
+    assert services["kibana"]["environment"]["ELASTICSEARCH_HOSTS"] == (
+        '["http://elasticsearch:9200"]'
+    )
+    for name in ("apm-server", "kibana"):
+        assert services[name]["depends_on"] == {
+            "elasticsearch": {"condition": "service_healthy"}
+        }, name
+
+
+def test_monitoring_services_have_healthchecks(services: dict[str, Any]) -> None:
+    for name in MONITORING:
+        assert services[name]["healthcheck"]["test"][0] == "CMD", name
