@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: install services migrate demo dev lint typecheck test clean
+.PHONY: install services prometheus migrate demo dev dashboard lint typecheck test clean
 
 install: $(VENV)/.installed
 
@@ -17,6 +17,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 services:
 	bash scripts/services.sh
 
+# Debian's prometheus and promtool, which the monitoring tests run; installed only if missing.
+prometheus:
+	bash scripts/install_prometheus.sh
+
 migrate: install services
 	$(BIN)/python -m livequiz.migrate
 
@@ -26,6 +30,10 @@ demo: migrate
 dev: migrate
 	$(BIN)/python -m livequiz.local $(ARGS)
 
+# Play demo games under a real Prometheus and draw the dashboard to docs/images/dashboard.png.
+dashboard: migrate prometheus
+	$(BIN)/python scripts/dashboard_demo.py $(ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -33,7 +41,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck migrate
+test: lint typecheck migrate prometheus
 	$(BIN)/python -m pytest $(ARGS)
 
 clean:
