@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     # Live game state in Redis expires a day after its last write. MySQL keeps the results.
     game_ttl_s: int = Field(default=24 * 3600, gt=0)
 
+    # Origins whose pages may call the REST API (CORS), comma separated, or * for any. The
+    # default is the web app of the local runtime on its default port, which the runtime
+    # replaces with its actual web port when the variable is unset.
+    cors_origins: str = "http://127.0.0.1:8080,http://localhost:8080"
+
     # Base URL of the API Gateway Management API, for example
     # https://abc123.execute-api.eu-west-1.amazonaws.com/prod or the local runtime's URL.
     management_url: str | None = None
@@ -91,6 +96,10 @@ class Settings(BaseSettings):
                 "https://{api-id}.execute-api.{region}.amazonaws.com/{stage} URL"
             )
         return self.management_url.rstrip("/")
+
+    def cors_origin_list(self) -> list[str]:
+        origins = (origin.strip().rstrip("/") for origin in self.cors_origins.split(","))
+        return [origin for origin in origins if origin]
 
 
 @lru_cache(maxsize=1)

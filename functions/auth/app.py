@@ -19,10 +19,13 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.auth import accounts, games, quizzes, reports
 from livequiz import metrics
+from livequiz.config import get_settings
 from livequiz.errors import ClientError, ServiceError
 from livequiz.quizzes import error_location
 
@@ -116,6 +119,40 @@ async def service_error(request: Request, error: Exception) -> JSONResponse:
 
 for error_type in SERVICE_ERRORS:
     app.add_exception_handler(error_type, service_error)
+
+
+class SettingsCORSMiddleware:
+    """Starlette's CORSMiddleware, allowing the origins of ``LIVEQUIZ_CORS_ORIGINS``.
+
+    The origins are read per request, because the local runtime sets the variable to its
+    web port after this module may have been imported.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._by_origins: dict[tuple[str, ...], CORSMiddleware] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origins = tuple(get_settings().cors_origin_list())
+        middleware = self._by_origins.get(origins)
+        if middleware is None:
+            middleware = CORSMiddleware(
+                self.app,
+                allow_origins=origins,
+                allow_methods=["GET", "POST", "PUT", "DELETE"],
+                allow_headers=["authorization", "content-type"],
+                # Report downloads name their file in this header.
+                expose_headers=["content-disposition"],
+                max_age=600,
+            )
+            self._by_origins[origins] = middleware
+        await middleware(scope, receive, send)
+
+
+app.add_middleware(SettingsCORSMiddleware)
 
 
 @app.middleware("http")
