@@ -79,6 +79,21 @@ class Settings(BaseSettings):
     # Largest WebSocket message the answer function parses. Larger ones get an error frame.
     max_message_bytes: int = Field(default=4096, gt=0)
 
+    # Elastic APM tracing (livequiz.tracing) is off while apm_server_url is unset or empty.
+    # There is no default server: the agent sends only to the URL given here.
+    apm_server_url: str | None = Field(default=None, pattern=r"^(https?://\S+)?$")
+    # Unset: livequiz-<function> on Lambda, livequiz in the local runtime. The agent accepts
+    # only these characters and would otherwise drop every event.
+    apm_service_name: str | None = Field(default=None, pattern=r"^[a-zA-Z0-9 _-]+$")
+    apm_environment: str | None = None
+    # Fraction of invocations traced with their spans, in steps of 0.0001.
+    apm_sample_rate: float = Field(default=1.0, ge=0, le=1)
+    # The agent's background thread gives up on one request to the APM server after this long.
+    apm_server_timeout_s: float = Field(default=5.0, ge=0.001)
+    # The agent sends what it has buffered at least this often, and waits at most this long
+    # for its last request when the process exits.
+    apm_flush_interval_s: float = Field(default=1.0, ge=0.001)
+
     def require_token_secret(self) -> str:
         if self.token_secret is None or not self.token_secret.get_secret_value():
             raise ConfigError(
