@@ -63,7 +63,8 @@ export function addErrorMessages(messages) {
   Object.assign(MESSAGES, messages);
 }
 
-function sentence(text) {
+/** Capitalise `text` and end it with a full stop, unless it ends with one of .!? already. */
+export function sentence(text) {
   const trimmed = String(text).trim();
   if (!trimmed) {
     return "";

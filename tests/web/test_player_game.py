@@ -1,0 +1,343 @@
+"""The player page in Chromium against the real stack: joining, every question type, reloads.
+
+The host's side is driven from the test over the WebSocket API, so these tests need no host
+page. With one player in the game, each question closes as soon as that player has answered,
+and the reveal follows at once.
+"""
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+from playwright.sync_api import Page, expect
+
+from livequiz.config import Settings
+from tests.web.conftest import GameClient, RestClient, User
+
+# Long enough that a slow machine answers in time. Every question closes when the player has
+# answered, so a passing test never waits for it.
+TIME_LIMIT_S = 60
+MARKUP_NICKNAME = "<b>Ada</b><i>x</i>"
+
+
+def mixed_quiz() -> dict[str, Any]:
+    """One question of each type, with the right answers the tests give through the page."""
+    tag = uuid.uuid4().hex[:6]
+    questions: list[dict[str, Any]] = [
+        {
+            "type": "single",
+            "text": f"Which planet is nearest the Sun? ({tag})",
+            "choices": ["Venus", "Mercury", "Mars"],
+            "correct": 1,
+            "explanation": "Mercury orbits at 0.39 AU.",
+        },
+        {"type": "true_false", "text": "Water is wet.", "correct": True},
+        {
+            "type": "multiple",
+            "text": "Which are prime?",
+            "choices": ["2", "4", "5", "9"],
+            "correct": [0, 2],
+        },
+        {"type": "type_answer", "text": "Capital of Hungary?", "accepted": ["Budapest"]},
+        {
+            "type": "slider",
+            "text": "First Moon landing, the year?",
+            "min": 1950,
+            "max": 2000,
+            "step": 1,
+            "correct": 1969,
+            "tolerance": 0,
+        },
+        {
+            "type": "ordering",
+            "text": "Order by size, largest first.",
+            "items": ["Jupiter", "Earth", "Moon", "Phobos"],
+        },
+        {"type": "poll", "text": "Which did you like?", "choices": ["Choice", "Slider"]},
+    ]
+    for question in questions:
+        question["time_limit"] = TIME_LIMIT_S
+    return {"title": f"Web player test {tag}", "questions": questions}
+
+
+def join_by_link(page: Page, pin: str, nickname: str) -> None:
+    page.goto(f"/play?pin={pin}")
+    expect(page.get_by_label("Game PIN")).to_have_value(pin)
+    page.get_by_label("Nickname").fill(nickname)
+    page.get_by_label("Nickname").press("Enter")
+    expect(page.locator("#lobby-title")).to_have_text("You're in!")
+
+
+def assert_no_horizontal_scroll(page: Page, where: str) -> None:
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"{where}: scrollWidth {widths[0]} > clientWidth {widths[1]}"
+
+
+def expect_question(page: Page, text: str) -> None:
+    expect(page.locator("#question-text")).to_have_text(text)
+
+
+def expect_verdict(page: Page, verdict: str) -> None:
+    expect(page.locator("#result-title")).to_have_text(verdict)
+
+
+def put_in_order(page: Page, right_order: list[str]) -> None:
+    """Move the shown ordering items into ``right_order`` with the page's move-up buttons."""
+    for place, item in enumerate(right_order):
+        labels = page.locator(".ordering .label").all_text_contents()
+        for _ in range(labels.index(item) - place):
+            page.get_by_role("button", name=f"Move {item} up").click()
+    expect(page.locator(".ordering .label")).to_have_text(right_order)
+
+
+def test_player_plays_every_type(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+    screenshot: Callable[[Page, str], Any],
+) -> None:
+    quiz = mixed_quiz()
+    game = rest.host_game(quiz, options={"streak_bonus": True})
+    host = game_client(game.host_token)
+    page = open_user("player").page
+
+    join_by_link(page, game.pin, MARKUP_NICKNAME)
+    expect(page.locator("#player-name")).to_have_text(MARKUP_NICKNAME)
+    expect(page.locator(".connection")).to_have_text("Online")
+    assert_no_horizontal_scroll(page, "lobby")
+    screenshot(page, "player-lobby-phone")
+
+    texts = [question["text"] for question in quiz["questions"]]
+    assert host.send("start")["type"] == "ok"
+
+    # single: a click on the right option
+    expect_question(page, texts[0])
+    expect(page.locator(".option")).to_have_count(3)
+    assert_no_horizontal_scroll(page, "single question")
+    screenshot(page, "player-question-phone")
+    page.get_by_role("button", name=re.compile("Mercury")).click()
+    expect_verdict(page, "Right!")
+    expect(page.locator("#right-answer")).to_contain_text("Mercury")
+    expect(page.locator("#explanation")).to_have_text("Mercury orbits at 0.39 AU.")
+    expect(page.locator("[data-stat=streak] dd")).to_have_text("1")
+    expect(page.locator("[data-stat=rank] dd")).to_have_text("1 of 1")
+    expect(page.locator("#leaderboard li")).to_have_text([re.compile(re.escape(MARKUP_NICKNAME))])
+    assert_no_horizontal_scroll(page, "result")
+    screenshot(page, "player-result-phone")
+    first_points = int(page.locator("[data-stat=points] dd").inner_text().lstrip("+"))
+    assert first_points > 0
+    assert host.send("next")["type"] == "ok"
+
+    # true_false: the number key 1 picks True
+    expect_question(page, texts[1])
+    page.keyboard.press("1")
+    expect_verdict(page, "Right!")
+    expect(page.locator("[data-stat=streak] dd")).to_have_text("2")
+    expect(page.locator("[data-stat=points] dd")).to_contain_text("+100 streak bonus")
+    assert host.send("next")["type"] == "ok"
+
+    # multiple: keys 1 and 3 toggle, then the submit button by keyboard
+    expect_question(page, texts[2])
+    page.keyboard.press("1")
+    page.keyboard.press("3")
+    expect(page.locator(".option[aria-pressed=true]")).to_have_count(2)
+    page.get_by_role("button", name="Submit answer").focus()
+    page.keyboard.press("Enter")
+    expect_verdict(page, "Right!")
+    assert host.send("next")["type"] == "ok"
+
+    # type_answer: typed with other case and spaces, sent with Enter
+    expect_question(page, texts[3])
+    expect(page.get_by_label("Your answer")).to_be_focused()
+    page.keyboard.type("  budapest ")
+    page.keyboard.press("Enter")
+    expect_verdict(page, "Right!")
+    expect(page.locator("#right-answer")).to_have_text("Budapest")
+    assert host.send("next")["type"] == "ok"
+
+    # slider: the number typed, then submitted
+    expect_question(page, texts[4])
+    page.get_by_label("Or type the number").fill("1969")
+    expect(page.locator(".slider-value")).to_have_text("1969")
+    page.get_by_role("button", name="Submit answer").click()
+    expect_verdict(page, "Right!")
+    expect(page.locator("#right-answer")).to_have_text("1969")
+    assert host.send("next")["type"] == "ok"
+
+    # ordering: moved into the right order, then submitted
+    expect_question(page, texts[5])
+    put_in_order(page, quiz["questions"][5]["items"])
+    assert_no_horizontal_scroll(page, "ordering question")
+    page.get_by_role("button", name="Submit order").click()
+    expect_verdict(page, "Right!")
+    expect(page.locator("#right-answer li")).to_have_text(quiz["questions"][5]["items"])
+    assert host.send("next")["type"] == "ok"
+
+    # poll: no right answer, and the streak stays
+    expect_question(page, texts[6])
+    page.get_by_role("button", name=re.compile("Slider")).click()
+    expect_verdict(page, "Thanks for voting!")
+    expect(page.locator("[data-stat=points]")).to_have_count(0)
+    assert host.send("next")["type"] == "ok"
+
+    # The end: the podium, with the nickname as text, matching the REST results
+    expect(page.locator("#podium-title")).to_have_text("Game over")
+    expect(page.locator("#podium .name")).to_have_text([MARKUP_NICKNAME])
+    assert page.locator("#podium b, #player-name b, #leaderboard b").count() == 0
+    assert_no_horizontal_scroll(page, "podium")
+    screenshot(page, "player-podium-phone")
+    ended = host.wait_for("game_ended")
+    assert ended["top"][0]["nickname"] == MARKUP_NICKNAME
+    score = ended["top"][0]["score"]
+    expect(page.get_by_text(f"You finished 1st of 1 with {score} points.")).to_be_visible()
+
+
+def test_reload_mid_question_continues(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = mixed_quiz()
+    quiz["questions"] = quiz["questions"][:2]
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Reloader")
+    stored = page.evaluate("() => ({...localStorage})")
+
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    page.reload()
+    expect_question(page, quiz["questions"][0]["text"])
+    expect(page.locator("#player-name")).to_have_text("Reloader")
+    assert page.evaluate("() => ({...localStorage})") == stored
+    seconds = int(page.locator(".countdown .seconds").inner_text())
+    assert 0 < seconds <= TIME_LIMIT_S
+
+    page.get_by_role("button", name=re.compile("Mercury")).click()
+    expect_verdict(page, "Right!")
+    closed = host.wait_for("question_closed", question=0)
+    assert closed["reason"] == "all_answered"
+    assert closed["answered"] == 1
+    state = host.send("sync")
+    assert state["players"] == 1
+
+    # A reload after the answer shows it as received, and the next question as usual.
+    assert host.send("next")["type"] == "ok"
+    expect_question(page, quiz["questions"][1]["text"])
+    page.keyboard.press("2")
+    expect_verdict(page, "Wrong")
+    page.reload()
+    expect(page.locator("#result-title")).to_have_text("Wrong")
+
+
+def test_answered_question_survives_reload(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = mixed_quiz()
+    quiz["questions"] = quiz["questions"][:1]
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    # A second player keeps the question open after the first one has answered.
+    other = rest.join(game.pin, "Waiting")
+    waiting = game_client(other["player_token"])
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Early")
+
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    page.keyboard.press("2")
+    expect(page.locator("#received-title")).to_have_text("Answer received")
+    page.reload()
+    expect(page.locator("#received-title")).to_have_text("Answer received")
+    reply = waiting.send("answer", question=0, choice=0)
+    assert reply["type"] == "answer_received"
+    expect_verdict(page, "Right!")
+
+
+def test_markup_nickname_shown_as_text(
+    open_user: Callable[..., User],
+    rest: RestClient,
+) -> None:
+    game = rest.host_game(mixed_quiz())
+    page = open_user("player").page
+    nickname = '<img src=x onerror="window.hacked=1">'
+    nickname = nickname[:20]
+    join_by_link(page, game.pin, nickname)
+    expect(page.locator("#player-name")).to_have_text(nickname)
+    assert page.locator("img").count() == 0
+    assert page.evaluate("() => window.hacked") is None
+
+
+def unused_pin(settings: Settings) -> str:
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        for number in range(1_000_000):
+            pin = f"{(number * 7919 + 123457) % 1_000_000:06d}"
+            if not client.exists(f"lq:pin:{pin}"):
+                return pin
+    finally:
+        client.close()
+    raise AssertionError("every PIN is taken")
+
+
+def test_invalid_pin_plain_error(
+    open_user: Callable[..., User], settings: Settings, web_runtime: Any
+) -> None:
+    page = open_user("player").page
+    page.goto(f"/play?pin={unused_pin(settings)}")
+    page.get_by_label("Nickname").fill("Nobody")
+    page.get_by_role("button", name="Join").click()
+    error = page.locator("#join-error")
+    expect(error).to_have_text(
+        "No game has this PIN. Check the number on the host's screen and try again."
+    )
+    expect(page.get_by_label("Game PIN")).to_be_focused()
+
+    page.get_by_label("Game PIN").fill("12ab")
+    page.get_by_role("button", name="Join").click()
+    expect(error).to_have_text(
+        "A game PIN has 6 digits. Check the number on the host's screen and try again."
+    )
+
+
+@pytest.mark.parametrize("nickname", ["W" * 20, "\U0001f600" * 20])
+def test_narrow_screen_no_scroll(
+    nickname: str,
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    long_word = "Supercalifragilistic" * 8
+    quiz = {
+        "title": "Narrow screen",
+        "questions": [
+            {
+                "type": "single",
+                "text": f"{long_word}?",
+                "choices": [long_word[:100], "B" * 100, "C", "D", "E", "F"],
+                "correct": 0,
+                "time_limit": TIME_LIMIT_S,
+            }
+        ],
+    }
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player", "phone").page
+    page.goto("/play")
+    assert_no_horizontal_scroll(page, "join form")
+    join_by_link(page, game.pin, nickname)
+    assert_no_horizontal_scroll(page, "lobby")
+    assert host.send("start")["type"] == "ok"
+    expect(page.locator(".option")).to_have_count(6)
+    assert_no_horizontal_scroll(page, "question")
+    page.keyboard.press("6")
+    expect_verdict(page, "Wrong")
+    assert_no_horizontal_scroll(page, "result")

@@ -1,0 +1,386 @@
+// Answer inputs, one kind per question type. Each builder takes the question's public view
+// (livequiz.questions.public_view) and `submit(fields)`, which sends the answer message's
+// fields: {choice}, {choices}, {text}, {value} or {order}.
+//
+// Every builder returns {node, onKey(event), disable(), focus()}. onKey handles the number
+// keys 1 to 6 and returns whether it used the key.
+
+import { el } from "../lib/dom.js";
+import { optionShape, paintOption } from "../lib/options.js";
+
+/** Build the answer input of a question view. */
+export function answerInput(view, submit) {
+  switch (view.type) {
+    case "multiple":
+      return multipleInput(view, submit);
+    case "type_answer":
+      return typedInput(submit);
+    case "slider":
+      return sliderInput(view, submit);
+    case "ordering":
+      return orderingInput(view, submit);
+    default:
+      // single, true_false and poll: one choice, sent at once.
+      return choiceInput(view, submit);
+  }
+}
+
+function optionButton(index, text, onClick) {
+  const button = el(
+    "button",
+    {
+      type: "button",
+      class: "option",
+      on: { click: onClick },
+      attrs: { "aria-keyshortcuts": index < 9 ? String(index + 1) : null },
+    },
+    optionShape(index),
+    el("span", { class: "label", text }),
+    index < 9 ? el("span", { class: "key", text: String(index + 1), attrs: { "aria-hidden": "true" } }) : null,
+  );
+  return paintOption(button, index);
+}
+
+/** Return the option index of a number key 1 to 9, or -1. */
+function keyIndex(event) {
+  if (event.altKey || event.ctrlKey || event.metaKey) {
+    return -1;
+  }
+  return /^[1-9]$/.test(event.key) ? Number(event.key) - 1 : -1;
+}
+
+function choiceInput(view, submit) {
+  const choices = view.choices || [];
+  let sent = false;
+  const choose = (index) => {
+    if (sent) {
+      return;
+    }
+    sent = true;
+    buttons.forEach((button, other) => {
+      button.disabled = true;
+      button.setAttribute("aria-pressed", String(other === index));
+    });
+    submit({ choice: index });
+  };
+  const buttons = choices.map((text, index) => optionButton(index, text, () => choose(index)));
+  const hint = view.type === "poll" ? "Pick one. A poll has no right answer." : "Pick one.";
+  const node = el(
+    "div",
+    { class: "stack" },
+    el("p", { class: "muted", text: `${hint} Keys 1 to ${choices.length} choose too.` }),
+    el("div", { class: "options", attrs: { role: "group", "aria-label": "Choices" } }, buttons),
+  );
+  return {
+    node,
+    onKey(event) {
+      const index = keyIndex(event);
+      if (index < 0 || index >= buttons.length || sent) {
+        return false;
+      }
+      buttons[index].focus();
+      choose(index);
+      return true;
+    },
+    disable() {
+      sent = true;
+      buttons.forEach((button) => {
+        button.disabled = true;
+      });
+    },
+    focus() {
+      buttons[0]?.focus();
+    },
+  };
+}
+
+function multipleInput(view, submit) {
+  const choices = view.choices || [];
+  const picked = new Set();
+  const send = el("button", { type: "submit", class: "wide", text: "Submit answer", disabled: true });
+  const toggle = (index) => {
+    if (picked.has(index)) {
+      picked.delete(index);
+    } else {
+      picked.add(index);
+    }
+    buttons[index].setAttribute("aria-pressed", String(picked.has(index)));
+    send.disabled = picked.size === 0;
+  };
+  const buttons = choices.map((text, index) => {
+    const button = optionButton(index, text, () => toggle(index));
+    button.setAttribute("aria-pressed", "false");
+    return button;
+  });
+  const form = el(
+    "form",
+    {
+      class: "stack",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          if (picked.size > 0) {
+            disable();
+            submit({ choices: [...picked].sort((a, b) => a - b) });
+          }
+        },
+      },
+    },
+    el("p", {
+      class: "muted",
+      text: `Pick every right answer, then submit. Keys 1 to ${choices.length} pick too.`,
+    }),
+    el("div", { class: "options", attrs: { role: "group", "aria-label": "Choices" } }, buttons),
+    send,
+  );
+  const disable = () => {
+    buttons.forEach((button) => {
+      button.disabled = true;
+    });
+    send.disabled = true;
+  };
+  return {
+    node: form,
+    onKey(event) {
+      const index = keyIndex(event);
+      if (index < 0 || index >= buttons.length || buttons[index].disabled) {
+        return false;
+      }
+      buttons[index].focus();
+      toggle(index);
+      return true;
+    },
+    disable,
+    focus() {
+      buttons[0]?.focus();
+    },
+  };
+}
+
+function typedInput(submit) {
+  const input = el("input", {
+    type: "text",
+    id: "typed-answer",
+    autocomplete: "off",
+    maxLength: 400,
+    attrs: { autocapitalize: "off", spellcheck: "false", enterkeyhint: "send" },
+  });
+  const send = el("button", { type: "submit", class: "wide", text: "Submit answer" });
+  const error = el("p", { class: "notice error", attrs: { role: "alert" } });
+  const form = el(
+    "form",
+    {
+      class: "stack",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          const text = input.value.trim();
+          if (!text) {
+            error.textContent = "Type an answer first.";
+            input.focus();
+            return;
+          }
+          error.textContent = "";
+          input.disabled = true;
+          send.disabled = true;
+          submit({ text });
+        },
+      },
+    },
+    el("label", { htmlFor: "typed-answer", text: "Your answer" }),
+    input,
+    error,
+    send,
+  );
+  return {
+    node: form,
+    onKey: () => false,
+    disable() {
+      input.disabled = true;
+      send.disabled = true;
+    },
+    focus() {
+      input.focus();
+    },
+  };
+}
+
+function decimals(number) {
+  const text = String(number);
+  return text.includes(".") ? text.split(".")[1].length : 0;
+}
+
+function sliderInput(view, submit) {
+  const min = Number(view.min);
+  const max = Number(view.max);
+  const step = Number(view.step) || 1;
+  const places = Math.max(decimals(min), decimals(step));
+  // Start in the middle, on a step.
+  const middle = min + Math.round((max - min) / step / 2) * step;
+  const start = Number(middle.toFixed(places));
+  const range = el("input", {
+    type: "range",
+    id: "slider-range",
+    min: String(min),
+    max: String(max),
+    step: String(step),
+    value: String(start),
+  });
+  const number = el("input", {
+    type: "number",
+    id: "slider-number",
+    min: String(min),
+    max: String(max),
+    step: String(step),
+    value: String(start),
+    attrs: { inputmode: places > 0 ? "decimal" : "numeric" },
+  });
+  const readout = el("output", { class: "slider-value", htmlFor: "slider-range", text: String(start) });
+
+  range.addEventListener("input", () => {
+    number.value = range.value;
+    readout.textContent = range.value;
+  });
+  number.addEventListener("input", () => {
+    if (number.value !== "" && Number(number.value) >= min && Number(number.value) <= max) {
+      range.value = number.value;
+      readout.textContent = range.value;
+    }
+  });
+
+  const send = el("button", { type: "submit", class: "wide", text: "Submit answer" });
+  const error = el("p", { class: "notice error", attrs: { role: "alert" } });
+  const form = el(
+    "form",
+    {
+      class: "stack",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          const value = Number(number.value);
+          if (number.value === "" || !Number.isFinite(value) || value < min || value > max) {
+            error.textContent = `Choose a number from ${min} to ${max}.`;
+            number.focus();
+            return;
+          }
+          error.textContent = "";
+          range.disabled = true;
+          number.disabled = true;
+          send.disabled = true;
+          submit({ value });
+        },
+      },
+    },
+    readout,
+    el("label", { htmlFor: "slider-range", class: "visually-hidden", text: "Slider" }),
+    range,
+    el("div", { class: "row muted" }, el("span", { text: String(min) }), el("span", { text: "to" }), el("span", { text: String(max) })),
+    el("label", { htmlFor: "slider-number", text: "Or type the number" }),
+    number,
+    error,
+    send,
+  );
+  return {
+    node: form,
+    onKey: () => false,
+    disable() {
+      range.disabled = true;
+      number.disabled = true;
+      send.disabled = true;
+    },
+    focus() {
+      range.focus();
+    },
+  };
+}
+
+function orderingInput(view, submit) {
+  const items = view.items || [];
+  // order[place] is the position of an item in the list as shown.
+  const order = items.map((_, index) => index);
+  const list = el("ol", { class: "ordering", attrs: { "aria-label": "Your order, first place first" } });
+  const status = el("p", { class: "visually-hidden", attrs: { role: "status" } });
+  let disabled = false;
+
+  const move = (place, offset) => {
+    const target = place + offset;
+    if (disabled || target < 0 || target >= order.length) {
+      return;
+    }
+    [order[place], order[target]] = [order[target], order[place]];
+    render();
+    status.textContent = `${items[order[target]]} is now number ${target + 1}.`;
+    // Keep the focus on the same button of the moved item, or on its other button at an end.
+    const row = list.children[target];
+    const same = row.querySelector(offset < 0 ? ".up" : ".down");
+    const other = row.querySelector(offset < 0 ? ".down" : ".up");
+    if (same.disabled) {
+      other.focus();
+    } else {
+      same.focus();
+    }
+  };
+
+  const render = () => {
+    list.replaceChildren(
+      ...order.map((position, place) => {
+        const text = items[position];
+        return el(
+          "li",
+          {},
+          el("span", { class: "place", text: `${place + 1}.` }),
+          el("span", { class: "label", text }),
+          el("button", {
+            type: "button",
+            class: "secondary up",
+            text: "\u2191",
+            disabled: disabled || place === 0,
+            attrs: { "aria-label": `Move ${text} up` },
+            on: { click: () => move(place, -1) },
+          }),
+          el("button", {
+            type: "button",
+            class: "secondary down",
+            text: "\u2193",
+            disabled: disabled || place === order.length - 1,
+            attrs: { "aria-label": `Move ${text} down` },
+            on: { click: () => move(place, 1) },
+          }),
+        );
+      }),
+    );
+  };
+  render();
+
+  const send = el("button", { type: "submit", class: "wide", text: "Submit order" });
+  const form = el(
+    "form",
+    {
+      class: "stack",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          disable();
+          submit({ order: [...order] });
+        },
+      },
+    },
+    el("p", { class: "muted", text: "Put the items in order, first place at the top, then submit." }),
+    list,
+    status,
+    send,
+  );
+  const disable = () => {
+    disabled = true;
+    send.disabled = true;
+    render();
+  };
+  return {
+    node: form,
+    onKey: () => false,
+    disable,
+    focus() {
+      list.querySelector("button:not(:disabled)")?.focus();
+    },
+  };
+}

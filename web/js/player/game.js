@@ -1,0 +1,457 @@
+// One player's game: turns the frames of the WebSocket API into screens, sends answers, and
+// resumes from the server's state after every (re)connection (the socket sends "sync").
+
+import { gameResults, sentence } from "../lib/api.js";
+import { el, replace, setText } from "../lib/dom.js";
+import { GameSocket } from "../lib/socket.js";
+import { answerInput } from "./answers.js";
+import { Countdown } from "./countdown.js";
+import { forgetSession } from "./session.js";
+import {
+  closedView,
+  lobbyView,
+  messageView,
+  pausedView,
+  podiumView,
+  questionView,
+  receivedView,
+  resultView,
+} from "./views.js";
+
+// Connection attempts in a row that never opened before the page shows a notice. A browser
+// cannot tell a refused handshake (a kicked player, an expired token) from a network failure.
+const FAILURES_BEFORE_NOTICE = 4;
+// Tries at reading the final ranking, which persist writes to MySQL shortly after the end.
+const RESULT_TRIES = 5;
+const RESULT_RETRY_MS = 1000;
+
+// Plain words for the WebSocket API's error codes, for the replies a player can get.
+const FRAME_ERRORS = {
+  too_late: "Too late: the time ran out before your answer arrived.",
+  question_not_open: "This question is closed, so the answer was not counted.",
+  paused: "The game is paused. Answer again when it goes on.",
+  unknown_question: "This question is no longer open. Wait for the next one.",
+  game_ended: "The game has ended.",
+  not_connected: "The connection was lost. It is coming back by itself; wait a moment.",
+  message_too_large: "The answer is too long. Shorten it and send it again.",
+};
+
+export class PlayerGame {
+  constructor({ screen, notice, connection, session, wsUrl, onLeave }) {
+    this.screen = screen;
+    this.notice = notice;
+    this.connection = connection;
+    this.session = session;
+    this.wsUrl = wsUrl;
+    this.onLeave = onLeave;
+    this.socket = null;
+    this.phase = null;
+    this.options = {};
+    // The current question: {index, count, round, view, limitMs}.
+    this.question = null;
+    this.input = null;
+    this.answeredNode = el("p", { class: "muted", id: "answered-count" });
+    this.countdown = new Countdown();
+    this.answered = new Set();
+    this.reveals = new Map();
+    this.screenKey = null;
+    this.synced = false;
+    this.onKey = (event) => this.handleKey(event);
+  }
+
+  start() {
+    this.show("connecting", messageView("Connecting\u2026", ["Getting the game's state."]));
+    this.socket = new GameSocket(this.wsUrl, this.session.token);
+    this.socket.addEventListener("frame", (event) => this.handleFrame(event.detail));
+    this.socket.addEventListener("status", (event) => this.handleStatus(event.detail));
+    document.addEventListener("keydown", this.onKey);
+    this.socket.start();
+  }
+
+  stop() {
+    document.removeEventListener("keydown", this.onKey);
+    this.countdown.stopTicking();
+    if (this.socket !== null) {
+      this.socket.close();
+    }
+  }
+
+  // Connection
+
+  handleStatus({ state, failures }) {
+    const labels = { open: "Online", connecting: "Connecting\u2026", reconnecting: "Reconnecting\u2026", closed: "Offline" };
+    this.connection.hidden = state === "closed" && this.phase === "ended";
+    this.connection.dataset.state = state;
+    setText(this.connection, labels[state] || state);
+    if (state === "open") {
+      if (this.notice.dataset.kind === "connection") {
+        this.clearNotice();
+      }
+      return;
+    }
+    if (state === "reconnecting" && failures >= FAILURES_BEFORE_NOTICE) {
+      this.showNotice(
+        "Cannot connect to the game. It keeps trying; if the game has ended or the host " +
+          "removed you, join again.",
+        "connection",
+        el("button", { type: "button", class: "secondary", text: "Join again", on: { click: () => this.leave() } }),
+      );
+    }
+  }
+
+  leave() {
+    this.stop();
+    forgetSession(this.session.gameId);
+    this.clearNotice();
+    this.onLeave(this.session.pin);
+  }
+
+  // Frames
+
+  handleFrame(frame) {
+    switch (frame.type) {
+      case "state":
+        this.applyState(frame);
+        break;
+      case "question":
+        this.openQuestion(frame);
+        break;
+      case "answered":
+        this.showAnsweredCount(frame);
+        break;
+      case "question_closed":
+        this.closeQuestion(frame);
+        break;
+      case "reveal":
+        this.reveal(frame);
+        break;
+      case "paused":
+        this.pause(frame);
+        break;
+      case "resumed":
+        this.resume();
+        break;
+      case "game_ended":
+        this.end(frame);
+        break;
+      case "kicked":
+        this.kicked();
+        break;
+      case "answer_received":
+        this.answerReceived(frame);
+        break;
+      case "error":
+        this.replyError(frame);
+        break;
+      default:
+        // "ok" and frame types of later versions.
+        break;
+    }
+  }
+
+  applyState(state) {
+    this.synced = true;
+    this.options = state.options || {};
+    const you = state.you || {};
+    if (state.question >= 0 && state.view) {
+      this.setQuestion(state.question, state.count, state.round, state.view, state.limit_ms);
+      if (you.answer) {
+        this.answered.add(state.question);
+      }
+    }
+    this.phase = state.phase;
+    if (state.phase === "lobby") {
+      this.show("lobby", lobbyView(this.session.nickname));
+    } else if (state.phase === "question_open") {
+      this.countdown.run(state.remaining_ms, state.limit_ms);
+      this.renderOpen();
+    } else if (state.phase === "question_closed") {
+      this.countdown.finish();
+      const reveal = this.reveals.get(state.question);
+      if (reveal) {
+        this.renderReveal(reveal);
+      } else if (you.answer && you.answer.correct !== undefined) {
+        // Revealed while this page was away: the player's own result, without the others'.
+        this.renderReveal({
+          type: "reveal",
+          question: state.question,
+          question_type: state.view.type,
+          you: {
+            answered: true,
+            correct: you.answer.correct,
+            points: you.answer.points,
+            streak: you.streak,
+            score: you.score,
+          },
+        });
+      } else {
+        this.show(`closed:${state.question}`, closedView(this.question, null, Boolean(you.answer)));
+      }
+    } else if (state.phase === "paused") {
+      this.showPaused(state.pause_reason, state.remaining_ms, state.limit_ms);
+    } else if (state.phase === "ended") {
+      this.showFinalResults();
+    }
+  }
+
+  setQuestion(index, count, round, view, limitMs) {
+    if (this.question === null || this.question.index !== index) {
+      this.question = { index, count, round, view, limitMs };
+      this.input = null;
+      setText(this.answeredNode, "");
+      this.screenKey = null;
+    } else {
+      Object.assign(this.question, { count, round, view: view || this.question.view, limitMs });
+    }
+  }
+
+  openQuestion(frame) {
+    this.setQuestion(frame.question, frame.count, frame.round, frame.view, frame.limit_ms);
+    this.phase = "question_open";
+    this.countdown.run(frame.remaining_ms, frame.limit_ms);
+    if (!frame.resumed) {
+      this.clearNotice();
+    }
+    this.renderOpen();
+  }
+
+  renderOpen() {
+    const question = this.question;
+    if (this.answered.has(question.index)) {
+      this.show(`received:${question.index}`, receivedView(question, this.countdown, this.answeredNode));
+      return;
+    }
+    if (this.input === null) {
+      this.input = answerInput(question.view, (fields) => this.sendAnswer(fields));
+    }
+    const key = `open:${question.index}`;
+    if (this.show(key, questionView(question, this.countdown, this.input))) {
+      this.focusFirst();
+    }
+  }
+
+  sendAnswer(fields) {
+    const question = this.question;
+    const sentNow = this.socket.send({ action: "answer", question: question.index, ...fields });
+    if (!sentNow) {
+      this.showNotice("The connection is down. Your answer goes out as soon as it is back.", "connection");
+    }
+  }
+
+  answerReceived(frame) {
+    this.answered.add(frame.question);
+    if (this.question && this.question.index === frame.question && this.phase === "question_open") {
+      this.clearNotice();
+      this.renderOpen();
+    }
+  }
+
+  replyError(frame) {
+    if (frame.action === "answer") {
+      if (frame.code === "already_answered") {
+        if (this.question) {
+          this.answerReceived({ question: this.question.index });
+        }
+        return;
+      }
+      const message = FRAME_ERRORS[frame.code] || `${sentence(frame.message || "the answer was not accepted")} Try again.`;
+      this.showNotice(message, "answer");
+      if (this.phase === "question_open" && this.question) {
+        // A fresh input, so that the player can answer again while the question is open.
+        this.input = null;
+        this.screenKey = null;
+        this.renderOpen();
+      }
+      return;
+    }
+    if (frame.code === "game_ended") {
+      this.showFinalResults();
+      return;
+    }
+    this.showNotice(FRAME_ERRORS[frame.code] || frame.message || "The server rejected a message.", "reply");
+  }
+
+  showAnsweredCount(frame) {
+    if (this.question && frame.question === this.question.index) {
+      setText(this.answeredNode, `${frame.answered} of ${frame.online} players have answered.`);
+    }
+  }
+
+  closeQuestion(frame) {
+    if (!this.question || frame.question !== this.question.index) {
+      return;
+    }
+    this.phase = "question_closed";
+    this.countdown.finish();
+    if (this.input) {
+      this.input.disable();
+    }
+    if (!this.reveals.has(frame.question)) {
+      const answered = this.answered.has(frame.question);
+      this.show(`closed:${frame.question}`, closedView(this.question, frame.reason, answered));
+    }
+  }
+
+  reveal(frame) {
+    this.phase = "question_closed";
+    this.reveals.set(frame.question, frame);
+    this.countdown.finish();
+    this.clearNotice();
+    this.renderReveal(frame);
+  }
+
+  renderReveal(reveal) {
+    const question =
+      this.question && this.question.index === reveal.question
+        ? this.question
+        : { index: reveal.question, count: this.question?.count ?? reveal.question + 1, view: { type: reveal.question_type, text: "" } };
+    this.show(`reveal:${reveal.question}`, resultView(reveal, question, this.session.nickname));
+  }
+
+  pause(frame) {
+    this.phase = "paused";
+    this.showPaused(frame.reason, frame.remaining_ms, this.question?.limitMs);
+  }
+
+  showPaused(reason, remainingMs, limitMs) {
+    const frozen = typeof remainingMs === "number" && this.question !== null;
+    if (frozen) {
+      this.countdown.pause(remainingMs, limitMs);
+    }
+    this.show(`paused:${reason}`, pausedView(reason, frozen ? this.countdown : null));
+  }
+
+  resume() {
+    // A question that was open comes again as a "question" frame; this is a closed one.
+    this.phase = "question_closed";
+    const reveal = this.question ? this.reveals.get(this.question.index) : null;
+    if (reveal) {
+      this.renderReveal(reveal);
+    } else if (this.question) {
+      this.show(`closed:${this.question.index}`, closedView(this.question, null, this.answered.has(this.question.index)));
+    }
+  }
+
+  end(frame) {
+    this.phase = "ended";
+    this.countdown.stopTicking();
+    this.socket.close();
+    this.show(
+      "ended",
+      podiumView({
+        top: frame.top,
+        you: frame.you,
+        players: frame.players,
+        reason: frame.reason,
+        nickname: this.session.nickname,
+      }),
+    );
+    this.focusHeading();
+  }
+
+  /** After a sync found the game over: the podium from the results that MySQL has. */
+  async showFinalResults() {
+    this.phase = "ended";
+    this.countdown.stopTicking();
+    this.socket.close();
+    this.show("ended", messageView("Game over", ["Loading the final ranking\u2026"]));
+    for (let attempt = 1; attempt <= RESULT_TRIES; attempt += 1) {
+      let results;
+      try {
+        results = await gameResults(this.session.gameId);
+      } catch (error) {
+        this.showNotice(error.message, "results");
+        return;
+      }
+      if (results.status === "ended" || attempt === RESULT_TRIES) {
+        this.showPodiumFromResults(results);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RESULT_RETRY_MS));
+    }
+  }
+
+  showPodiumFromResults(results) {
+    const players = results.players || [];
+    const mine = players.find((player) => player.player_id === this.session.playerId);
+    this.screenKey = null;
+    this.show(
+      "ended",
+      podiumView({
+        top: results.players_hidden ? null : players.slice(0, 10),
+        you: mine ? { rank: mine.rank, score: mine.score } : null,
+        players: players.length || null,
+        reason: null,
+        nickname: this.session.nickname,
+      }),
+    );
+  }
+
+  kicked() {
+    this.phase = "kicked";
+    this.stop();
+    forgetSession(this.session.gameId);
+    this.connection.hidden = true;
+    this.show(
+      "kicked",
+      messageView(
+        "You were removed",
+        ["The host removed you from this game."],
+        el("button", { type: "button", text: "Join another game", on: { click: () => this.onLeave("") } }),
+      ),
+    );
+    this.focusHeading();
+  }
+
+  // Screens and keys
+
+  /** Show `node` unless the screen `key` is up already; return whether it changed. */
+  show(key, node) {
+    if (key === this.screenKey) {
+      return false;
+    }
+    this.screenKey = key;
+    replace(this.screen, node);
+    this.screen.dataset.screen = key.split(":")[0];
+    return true;
+  }
+
+  focusHeading() {
+    const heading = this.screen.querySelector("h1");
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+    }
+  }
+
+  focusFirst() {
+    if (this.question?.view.type === "type_answer" && this.input) {
+      this.input.focus();
+    } else {
+      this.focusHeading();
+    }
+  }
+
+  handleKey(event) {
+    if (this.phase !== "question_open" || this.input === null || this.answered.has(this.question.index)) {
+      return;
+    }
+    const target = event.target;
+    if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) {
+      return;
+    }
+    if (this.input.onKey(event)) {
+      event.preventDefault();
+    }
+  }
+
+  showNotice(message, kind, ...actions) {
+    this.notice.dataset.kind = kind;
+    replace(this.notice, el("span", { text: message }), actions.length ? " " : null, actions);
+  }
+
+  clearNotice() {
+    delete this.notice.dataset.kind;
+    this.notice.replaceChildren();
+  }
+}

@@ -1,0 +1,351 @@
+// The player page's screens, built from frames. Every user text (nicknames, questions,
+// choices, explanations) goes through el()'s text, so it is shown as text, never as markup.
+
+import { el } from "../lib/dom.js";
+import { optionShape, paintOption } from "../lib/options.js";
+
+const POINTS_NOTE = { 0: "No points", 2: "Double points" };
+
+/** Build the join form; `onSubmit(pin, nickname)` runs when it is sent. */
+export function joinView({ pin = "", nickname = "", onSubmit }) {
+  const pinInput = el("input", {
+    id: "join-pin",
+    name: "pin",
+    class: "pin",
+    value: pin,
+    required: true,
+    autocomplete: "off",
+    maxLength: 8,
+    attrs: { inputmode: "numeric", "aria-describedby": "join-pin-help" },
+  });
+  const nameInput = el("input", {
+    id: "join-nickname",
+    name: "nickname",
+    type: "text",
+    value: nickname,
+    autocomplete: "nickname",
+    maxLength: 60,
+    attrs: { "aria-describedby": "join-nickname-help", enterkeyhint: "go" },
+  });
+  const button = el("button", { type: "submit", class: "wide", text: "Join" });
+  const error = el("p", { id: "join-error", class: "notice error", attrs: { role: "alert" } });
+  const form = el(
+    "form",
+    {
+      class: "card stack",
+      attrs: { "aria-labelledby": "join-title", novalidate: true },
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          onSubmit(pinInput.value, nameInput.value);
+        },
+      },
+    },
+    el("h1", { id: "join-title", text: "Join a game" }),
+    el("label", { htmlFor: "join-pin", text: "Game PIN" }),
+    pinInput,
+    el("p", { id: "join-pin-help", class: "muted", text: "The 6 digits on the host's screen." }),
+    el("label", { htmlFor: "join-nickname", text: "Nickname" }),
+    nameInput,
+    el("p", {
+      id: "join-nickname-help",
+      class: "muted",
+      text: "Up to 20 characters. Leave it empty to get a generated name.",
+    }),
+    error,
+    button,
+  );
+  return {
+    node: form,
+    focus() {
+      (pin ? nameInput : pinInput).focus();
+    },
+    busy(isBusy) {
+      button.disabled = isBusy;
+      button.textContent = isBusy ? "Joining\u2026" : "Join";
+    },
+    showError(message, field) {
+      error.textContent = message;
+      if (field === "pin") {
+        pinInput.focus();
+        pinInput.select();
+      } else if (field === "nickname") {
+        nameInput.focus();
+        nameInput.select();
+      }
+    },
+  };
+}
+
+/** Build a card with a title, lines of text and optional buttons. */
+export function messageView(title, lines = [], ...buttons) {
+  return el(
+    "section",
+    { class: "card stack center", attrs: { "aria-labelledby": "message-title" } },
+    el("h1", { id: "message-title", text: title }),
+    lines.map((line) => el("p", { text: line })),
+    buttons.length ? el("div", { class: "row centred" }, buttons) : null,
+  );
+}
+
+export function lobbyView(nickname) {
+  return el(
+    "section",
+    { class: "card stack center", attrs: { "aria-labelledby": "lobby-title" } },
+    el("h1", { id: "lobby-title", text: "You're in!" }),
+    el("p", { class: "big", text: nickname }),
+    el("p", { text: "See your nickname on the host's screen? The game starts when the host is ready." }),
+    el("p", { class: "muted pulse", text: "Waiting for the host to start\u2026" }),
+  );
+}
+
+function questionHeading(question) {
+  const parts = [`Question ${question.index + 1} of ${question.count}`];
+  const note = POINTS_NOTE[question.view.points];
+  if (note) {
+    parts.push(note);
+  }
+  return el("p", { class: "muted", text: parts.join(" \u00b7 ") });
+}
+
+function questionText(question) {
+  const view = question.view;
+  return [
+    el("h1", { class: "question-text", id: "question-text", text: view.text }),
+    view.image_url
+      ? el("img", {
+          class: "question-image",
+          src: view.image_url,
+          alt: "",
+          attrs: { referrerpolicy: "no-referrer", loading: "lazy" },
+        })
+      : null,
+  ];
+}
+
+/** Build an open question's screen: its text, the countdown and the answer input. */
+export function questionView(question, countdown, input) {
+  return el(
+    "section",
+    { class: "card stack", attrs: { "aria-labelledby": "question-text" }, dataset: { question: question.index } },
+    questionHeading(question),
+    questionText(question),
+    countdown.node,
+    input.node,
+  );
+}
+
+/** Build the screen after the player's answer: the countdown and how many have answered. */
+export function receivedView(question, countdown, answered) {
+  return el(
+    "section",
+    { class: "card stack center", attrs: { "aria-labelledby": "received-title" }, dataset: { question: question.index } },
+    questionHeading(question),
+    el("h1", { id: "received-title", text: "Answer received" }),
+    el("p", { text: "Results come when the time is up or everyone has answered." }),
+    countdown.node,
+    answered,
+  );
+}
+
+const CLOSE_REASONS = {
+  deadline: "Time's up!",
+  all_answered: "Everyone has answered.",
+  skipped: "The host skipped this question.",
+  ended: "The host ended the game.",
+};
+
+/** Build the screen of a closed question before its reveal. */
+export function closedView(question, reason, answeredIt) {
+  const lines = [answeredIt ? "Your answer is in." : "No answer from you this time."];
+  lines.push("Waiting for the results\u2026");
+  return el(
+    "section",
+    { class: "card stack center", attrs: { "aria-labelledby": "closed-title" }, dataset: { question: question.index } },
+    questionHeading(question),
+    el("h1", { id: "closed-title", text: CLOSE_REASONS[reason] || "The question is closed." }),
+    lines.map((line) => el("p", { text: line })),
+  );
+}
+
+export function pausedView(reason, countdown) {
+  const text =
+    reason === "host_gone"
+      ? "The host lost their connection. The game goes on when they are back."
+      : "The host paused the game. The time left is kept.";
+  return el(
+    "section",
+    { class: "card stack center", attrs: { "aria-labelledby": "paused-title" } },
+    el("h1", { id: "paused-title", text: "Paused" }),
+    el("p", { text }),
+    countdown ? countdown.node : null,
+  );
+}
+
+function optionTag(index, text) {
+  return paintOption(el("span", { class: "option-tag" }, optionShape(index), el("span", { text })), index);
+}
+
+/** Describe the right answer of a reveal, as nodes, from the question's view. */
+function rightAnswer(reveal, view) {
+  const correct = reveal.correct;
+  if (correct === undefined || correct === null) {
+    return [];
+  }
+  switch (reveal.question_type) {
+    case "single":
+    case "true_false":
+      return [optionTag(correct, (view.choices || [])[correct] ?? `Choice ${correct + 1}`)];
+    case "multiple":
+      return (correct || []).map((index) => optionTag(index, (view.choices || [])[index] ?? `Choice ${index + 1}`));
+    case "type_answer":
+      return [el("span", { text: (correct || []).join(" / ") })];
+    case "slider": {
+      const tolerance = Number(correct?.tolerance) || 0;
+      const text = tolerance ? `${correct.value} (\u00b1 ${tolerance})` : String(correct?.value);
+      return [el("span", { class: "big", text })];
+    }
+    case "ordering":
+      return [el("ol", {}, (reveal.items || []).map((item) => el("li", { text: item })))];
+    default:
+      return [];
+  }
+}
+
+function verdict(you, type) {
+  if (type === "poll") {
+    return { text: you.answered ? "Thanks for voting!" : "No vote from you", tone: "" };
+  }
+  if (!you.answered) {
+    return { text: "No answer", tone: "wrong" };
+  }
+  if (you.correct) {
+    return { text: "Right!", tone: "right" };
+  }
+  if (you.points > 0) {
+    return { text: "Partly right", tone: "right" };
+  }
+  return { text: "Wrong", tone: "wrong" };
+}
+
+function stat(label, value, name) {
+  return el("div", { dataset: { stat: name } }, el("dt", { text: label }), el("dd", { text: String(value) }));
+}
+
+/** Build the reveal: right or wrong, points, streak, rank, the right answer, the leaderboard. */
+export function resultView(reveal, question, nickname) {
+  const you = reveal.you || { answered: false, points: 0, streak: 0 };
+  const outcome = verdict(you, reveal.question_type);
+  const stats = [];
+  if (reveal.question_type !== "poll") {
+    const bonus = you.bonus ? ` (+${you.bonus} streak bonus)` : "";
+    stats.push(stat("Points", `+${you.points || 0}${bonus}`, "points"));
+    stats.push(stat("Streak", you.streak || 0, "streak"));
+  }
+  if (you.score !== undefined) {
+    stats.push(stat("Score", you.score, "score"));
+  }
+  if (you.rank !== undefined) {
+    const of = reveal.players ? ` of ${reveal.players}` : "";
+    stats.push(stat("Rank", `${you.rank}${of}`, "rank"));
+  }
+  const answer = rightAnswer(reveal, question.view);
+  return el(
+    "section",
+    { class: "stack", attrs: { "aria-labelledby": "result-title" }, dataset: { question: reveal.question } },
+    el(
+      "div",
+      { class: "card stack center" },
+      questionHeading(question),
+      el("h1", { id: "result-title", class: ["verdict", outcome.tone], text: outcome.text }),
+      stats.length ? el("dl", { class: "stats" }, stats) : null,
+    ),
+    el(
+      "div",
+      { class: "card stack" },
+      el("p", { class: "muted", text: question.view.text }),
+      answer.length ? el("p", { text: "The answer:" }) : null,
+      answer.length ? el("div", { class: "row", id: "right-answer" }, answer) : null,
+      reveal.explanation ? el("p", { id: "explanation", text: reveal.explanation }) : null,
+    ),
+    reveal.top ? leaderboardView(reveal.top, nickname, "Leaderboard") : null,
+  );
+}
+
+export function leaderboardView(top, nickname, title) {
+  return el(
+    "section",
+    { class: "card stack", attrs: { "aria-labelledby": "board-title" } },
+    el("h2", { id: "board-title", text: title }),
+    el(
+      "ol",
+      { class: "leaderboard", id: "leaderboard" },
+      top.map((entry) =>
+        el(
+          "li",
+          { class: entry.nickname === nickname ? "me" : null },
+          el("span", { class: "rank", text: `${entry.rank}.` }),
+          el("span", { class: "name", text: entry.nickname }),
+          el("span", { class: "score", text: String(entry.score) }),
+        ),
+      ),
+    ),
+  );
+}
+
+const END_REASONS = {
+  host: "The host ended the game.",
+  host_gone: "The game ended because the host left.",
+};
+
+/**
+ * Build the final podium. `top` lists {rank, nickname, score} best first, and `you` is the
+ * player's own {rank, score} when the game shows them.
+ */
+export function podiumView({ top, you, players, reason, nickname }) {
+  const steps = (top || []).slice(0, 3);
+  const lines = [];
+  if (END_REASONS[reason]) {
+    lines.push(END_REASONS[reason]);
+  }
+  if (you && you.rank !== undefined) {
+    const of = players ? ` of ${players}` : "";
+    lines.push(`You finished ${ordinal(you.rank)}${of} with ${you.score} points.`);
+  } else if (you && you.score !== undefined) {
+    lines.push(`You scored ${you.score} points.`);
+  }
+  return el(
+    "section",
+    { class: "stack", attrs: { "aria-labelledby": "podium-title" } },
+    el(
+      "div",
+      { class: "card stack center" },
+      el("h1", { id: "podium-title", text: "Game over" }),
+      lines.map((line) => el("p", { text: line })),
+      steps.length
+        ? el(
+            "ol",
+            { class: "podium", id: "podium", attrs: { "aria-label": "Podium" } },
+            steps.map((entry, place) =>
+              el(
+                "li",
+                { class: ["step", entry.nickname === nickname ? "me" : ""], dataset: { place: place + 1 } },
+                el("div", { class: "place", text: ordinal(entry.rank) }),
+                el("div", { class: "name", text: entry.nickname }),
+                el("div", { class: "muted", text: `${entry.score} points` }),
+              ),
+            ),
+          )
+        : el("p", { text: "Thanks for playing!" }),
+    ),
+    top && top.length > 3 ? leaderboardView(top, nickname, "Final ranking") : null,
+  );
+}
+
+export function ordinal(rank) {
+  const tens = rank % 100;
+  if (tens >= 11 && tens <= 13) {
+    return `${rank}th`;
+  }
+  return `${rank}${{ 1: "st", 2: "nd", 3: "rd" }[rank % 10] || "th"}`;
+}
