@@ -13,6 +13,7 @@ logging itself, so there the library records go to its handlers instead.
     def handler(event, context): ...
 """
 
+import functools
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,33 +21,68 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-from livequiz import metrics
+from livequiz import metrics, tracing
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+class FunctionLogger(Logger):
+    """A Powertools logger whose game, player and connection id keys also label the
+    invocation's APM transaction (``livequiz.tracing.LABEL_KEYS``)."""
+
+    def append_keys(self, **additional_keys: object) -> None:
+        super().append_keys(**additional_keys)
+        tracing.label(**additional_keys)
 
 
 def function_logger(function: str) -> Logger:
     """Return the Powertools logger of one function, service ``livequiz-<function>``."""
     # The service name must not be a substring of a module logger's name: Powertools filters
     # such records out of the root handlers (SuppressFilter, Powertools 3.37).
-    logger = Logger(service=f"livequiz-{function}")
+    logger = FunctionLogger(service=f"livequiz-{function}")
     if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         copy_config_to_registered_loggers(source_logger=logger, include={"livequiz"})
     return logger
 
 
 def entry_point(function: str, logger: Logger) -> Callable[[Handler], Handler]:
-    """Wrap a Lambda handler of ``function`` for logging and metrics.
+    """Wrap a Lambda handler of ``function`` for tracing, logging and metrics.
 
-    Innermost first: the logger's Lambda context (request id, cold start) with the keys of
-    the previous invocation cleared, then the count of escaping exceptions, then the flush of
-    the invocation's EMF metrics, which therefore also carries that count.
+    Innermost first: the invocation's APM transaction while tracing is on
+    (``livequiz.tracing``), then the logger's Lambda context (request id, cold start) with the
+    keys of the previous invocation cleared, then the count of escaping exceptions, then the
+    flush of the invocation's EMF metrics, which therefore also carries that count.
     """
 
     def decorate(handler: Handler) -> Handler:
-        logged = logger.inject_lambda_context(clear_state=True)(handler)
+        traced = trace_invocations(function, logger, handler)
+        logged = logger.inject_lambda_context(clear_state=True)(traced)
         counted = metrics.count_errors(function)(logged)
         wrapped: Handler = metrics.flush_after(counted)  # type: ignore[assignment]
         return wrapped
 
     return decorate
+
+
+def trace_invocations(function: str, logger: Logger, handler: Handler) -> Handler:
+    """Wrap ``handler`` so that each invocation is one transaction, whose trace and
+    transaction ids go into the invocation's log records as ``trace.id`` and
+    ``transaction.id``, the fields that Elastic uses to join logs to traces.
+
+    NOTE: the local runtime runs concurrent invocations in threads that share a function's
+    logger keys, so there a record can carry another invocation's ids, as it can its request
+    id. The transaction labels are kept per thread and stay right.
+    """
+
+    @functools.wraps(handler)
+    def traced(event: Any, context: Any) -> Any:
+        with tracing.invocation(function, event, context) as current:
+            if current is not None:
+                ids = {"trace.id": current.trace_id, "transaction.id": current.transaction_id}
+                logger.append_keys(**ids)
+            result = handler(event, context)
+            if current is not None:
+                current.finish(result)
+            return result
+
+    return traced  # type: ignore[return-value]
