@@ -18,7 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -44,8 +51,9 @@ VIEWPORTS = {
     "phone": {"width": 360, "height": 740},
     "projector": {"width": 1920, "height": 1080},
 }
-# Playwright's wait for a page element or state, in milliseconds.
+# Playwright's wait for a page element or state, in milliseconds, for actions and for expect().
 PAGE_TIMEOUT_MS = scaled(15) * 1000
+expect.set_options(timeout=PAGE_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,158 @@
+"""The player page under host controls and failures: pause, end, kick and a dropped connection."""
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from playwright.sync_api import Page, WebSocketRoute, expect
+
+from livequiz.ids import GameId
+from livequiz.local.runtime import RuntimeThread
+from livequiz.services import game_store
+from tests.web.conftest import GameClient, RestClient, User
+from tests.web.test_player_game import expect_question, expect_verdict, join_by_link, mixed_quiz
+
+
+def two_question_quiz() -> dict[str, Any]:
+    quiz = mixed_quiz()
+    quiz["questions"] = quiz["questions"][:2]
+    return quiz
+
+
+def stored_session(page: Page, game_id: str) -> dict[str, Any]:
+    raw = page.evaluate("key => localStorage.getItem(key)", f"livequiz.player.{game_id}")
+    assert raw is not None, f"no session of game {game_id} in localStorage"
+    session: dict[str, Any] = json.loads(raw)
+    return session
+
+
+def drop_connection(runtime: RuntimeThread, game_id: str, player_id: str) -> None:
+    """Close the player's WebSocket from the server side, as a lost network would."""
+    connections = game_store().connections(GameId(game_id))
+    [connection_id] = [conn for conn, viewer in connections.items() if viewer == player_id]
+    response = httpx.delete(
+        f"{runtime.management_url}/@connections/{quote(connection_id, safe='')}"
+    )
+    assert response.status_code == 204, response.text
+
+
+def test_pause_freezes_countdown(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = two_question_quiz()
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Patient")
+
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    assert host.send("pause")["type"] == "ok"
+    expect(page.locator("#paused-title")).to_have_text("Paused")
+    expect(page.get_by_text("The host paused the game.")).to_be_visible()
+    expect(page.locator(".countdown")).to_have_attribute("data-paused", "true")
+
+    assert host.send("resume")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    expect(page.locator(".countdown")).to_have_attribute("data-paused", "false")
+    page.get_by_role("button", name=re.compile("Mercury")).click()
+    expect_verdict(page, "Right!")
+
+
+def test_host_ends_game_early(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = two_question_quiz()
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Early End")
+
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    page.get_by_role("button", name=re.compile("Mercury")).click()
+    expect_verdict(page, "Right!")
+    assert host.send("end")["type"] == "ok"
+    expect(page.locator("#podium-title")).to_have_text("Game over")
+    expect(page.get_by_text("The host ended the game.")).to_be_visible()
+    expect(page.locator("#podium .name")).to_have_text(["Early End"])
+
+    # After a reload the podium comes from the results in MySQL.
+    ended = host.wait_for("game_ended")
+    score = ended["top"][0]["score"]
+    page.reload()
+    expect(page.locator("#podium .name")).to_have_text(["Early End"])
+    expect(page.get_by_text(f"You finished 1st of 1 with {score} points.")).to_be_visible()
+    results = rest.results(game.game_id)
+    assert results["status"] == "ended"
+    assert [player["nickname"] for player in results["players"]] == ["Early End"]
+    assert results["players"][0]["score"] == score
+
+
+def test_kicked_player_sees_removal(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    game = rest.host_game(two_question_quiz())
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Rowdy")
+    player_id = stored_session(page, game.game_id)["playerId"]
+
+    assert host.send("kick", player_id=player_id)["type"] == "ok"
+    expect(page.locator("#message-title")).to_have_text("You were removed")
+    assert page.evaluate("() => Object.keys(localStorage)") == []
+
+    # The stored seat is gone, so a reload offers the join form again with the PIN.
+    page.reload()
+    expect(page.get_by_label("Game PIN")).to_have_value(game.pin)
+    expect(page.get_by_label("Nickname")).to_be_focused()
+
+
+def test_dropped_connection_resumes(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+    web_runtime: RuntimeThread,
+) -> None:
+    quiz = two_question_quiz()
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    offline = {"on": False}
+
+    def network(route: WebSocketRoute) -> None:
+        if offline["on"]:
+            route.close()
+        else:
+            route.connect_to_server()
+
+    page.route_web_socket(re.compile(r"^ws://"), network)
+    join_by_link(page, game.pin, "Roamer")
+    session = stored_session(page, game.game_id)
+
+    # The network goes away: the connection drops and every reconnect fails.
+    offline["on"] = True
+    drop_connection(web_runtime, game.game_id, session["playerId"])
+    expect(page.locator(".connection")).to_have_text("Reconnecting\u2026")
+
+    # The question opens while the player is away, so its frame never reaches the page.
+    assert host.send("start")["type"] == "ok"
+    host.wait_for("question", question=0)
+    expect(page.locator("#lobby-title")).to_have_text("You're in!")
+
+    offline["on"] = False
+    expect(page.locator(".connection")).to_have_text("Online")
+    expect_question(page, quiz["questions"][0]["text"])
+    page.get_by_role("button", name=re.compile("Mercury")).click()
+    expect_verdict(page, "Right!")
+    assert stored_session(page, game.game_id) == session
+    assert host.send("sync")["players"] == 1
