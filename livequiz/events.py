@@ -35,6 +35,7 @@ import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from livequiz import tracing
 from livequiz.config import Settings
 from livequiz.errors import InvalidInputError, ServiceError
 
@@ -203,13 +204,27 @@ class Publisher:
     def _send(
         self, exchange: str, routing_key: str, event: Event, expiration_ms: int | None = None
     ) -> None:
-        properties = pika.BasicProperties(
-            content_type="application/json",
-            delivery_mode=pika.DeliveryMode.Persistent,
-            message_id=event.id,
-            timestamp=event.at_ms // 1000,
-            type=event.type,
-        )
+        labels = {"game_id": event.game_id, "event_type": event.type}
+        # While tracing is on, one span covers the publish, its confirm and any reconnect.
+        with tracing.publish_span(exchange, routing_key, labels) as trace_headers:
+            properties = pika.BasicProperties(
+                content_type="application/json",
+                delivery_mode=pika.DeliveryMode.Persistent,
+                message_id=event.id,
+                timestamp=event.at_ms // 1000,
+                type=event.type,
+                headers=trace_headers,
+            )
+            self._send_with_retry(exchange, routing_key, event, properties, expiration_ms)
+
+    def _send_with_retry(
+        self,
+        exchange: str,
+        routing_key: str,
+        event: Event,
+        properties: pika.BasicProperties,
+        expiration_ms: int | None,
+    ) -> None:
         # Two tries: a broker restart drops the cached connection, and the retry reconnects. A
         # message whose confirm was lost may arrive twice, which consumers tolerate.
         for attempt in (1, 2):
@@ -259,7 +274,9 @@ class Publisher:
         )
         exchange = self.settings.exchange + DEAD_LETTER_EXCHANGE_SUFFIX
         try:
-            self._open().basic_publish(exchange, queue, raw, properties, mandatory=True)
+            # No handler consumes a dead-letter queue, so the message gets no trace context.
+            with tracing.publish_span(exchange, queue, {"reason": reason}):
+                self._open().basic_publish(exchange, queue, raw, properties, mandatory=True)
         except pika.exceptions.AMQPError as error:
             raise ServiceError(f"dead-lettering a message from {queue} failed: {error}") from error
         # Imported here because livequiz.metrics imports livequiz.play, which imports this module.
