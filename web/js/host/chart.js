@@ -84,14 +84,17 @@ export function distributionChart(reveal, view) {
     caption = "Typed answers";
   } else if (type === "slider") {
     const edges = distribution.edges || [];
+    const lowest = correct ? correct.value - correct.tolerance : null;
+    const highest = correct ? correct.value + correct.tolerance : null;
     rows = counts.map((count, index) => {
       const low = edges[index];
       const high = edges[index + 1];
-      const label =
-        low === undefined || high === undefined
-          ? `Range ${index + 1}`
-          : `${formatNumber(low)} – ${formatNumber(high)}`;
-      return bar(label, count, total);
+      if (low === undefined || high === undefined) {
+        return bar(`Range ${index + 1}`, count, total);
+      }
+      // A range is marked right when it overlaps the values within the tolerance.
+      const right = lowest !== null && low <= highest && high >= lowest;
+      return bar(`${formatNumber(low)} – ${formatNumber(high)}`, count, total, { right });
     });
     caption = "Answers per range";
   } else {
@@ -142,14 +145,14 @@ export function correctAnswer(reveal, view) {
         { class: "correct-answer" },
         "Right value: ",
         el("strong", { text: formatNumber(correct.value) }),
-        correct.tolerance ? ` (± ${formatNumber(correct.tolerance)} counts)` : "",
+        correct.tolerance ? `(within ± ${formatNumber(correct.tolerance)} counts as right)` : "",
       );
     case "ordering":
       return el(
-        "div",
+        "p",
         { class: "correct-answer" },
-        el("p", { text: "Right order:" }),
-        el("ol", { class: "right-order" }, ...(reveal.items || []).map((item) => el("li", { text: item }))),
+        "Right order: ",
+        el("span", { class: "answer-text", text: (reveal.items || []).join(" → ") }),
       );
     case "poll":
       return el("p", { class: "correct-answer", text: "A poll has no right answer." });

@@ -56,6 +56,7 @@ class GameScreen {
       onKick: (player) => this.kick(player),
       onChange: (players, locked) => {
         this.locked = locked;
+        this.online = players.filter((player) => player.online).length;
         this.drawControls();
       },
     });
@@ -79,6 +80,7 @@ class GameScreen {
       attrs: { "aria-expanded": "false", "aria-controls": "players-drawer" },
     });
     this.endButton = button("End game", () => this.endGame(), { class: "secondary danger" });
+
     this.controls = el(
       "div",
       { class: "controls", attrs: { role: "toolbar", "aria-label": "Host controls" } },
@@ -98,6 +100,7 @@ class GameScreen {
       this.players.node,
     );
     this.answeredLine = el("p", { class: "answered-count", attrs: { "aria-live": "polite" } });
+
     this.root = el(
       "div",
       { class: "game" },
@@ -310,8 +313,13 @@ class GameScreen {
     this.view = frame.view;
     this.limitMs = frame.limit_ms;
     if (!resumed) {
+      // A message about the previous question, such as a refused command, is out of date.
+      this.app.clearNotice();
       this.answered = 0;
       this.reveal = null;
+      // Only answered frames carry the count of connected players, and the first comes with
+      // the first answer, so the reply to sync gives it for the start of the question.
+      this.send("sync");
     }
     this.drawQuestion();
     this.countdown.start(frame.remaining_ms, frame.limit_ms);
@@ -349,6 +357,7 @@ class GameScreen {
 
   endedFrame(frame) {
     this.phase = "ended";
+    this.app.clearNotice();
     this.countdown.stop();
     this.players.stop();
     this.drawEnd(frame.top || null);
@@ -494,6 +503,8 @@ class GameScreen {
     if (this.playersButton.hidden && !this.drawer.hidden) {
       this.togglePlayers(false);
     }
+    // Once the game is over no control applies, and the stage offers the next steps.
+    this.controls.hidden = ended;
     setText(this.phaseLabel, PHASE_TEXT[phase] || phase);
     this.root.dataset.phase = phase;
   }

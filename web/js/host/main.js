@@ -13,6 +13,9 @@ import { clearGame, clearLogin, currentGame, currentLogin } from "./session.js";
 
 useHostErrorMessages();
 
+// How long a confirmation such as "Saved ..." stays above the screen.
+const OK_NOTICE_MS = 6000;
+
 // Codes after which the access token is no use: the host has to log in again.
 const LOGIN_CODES = new Set(["invalid_token", "expired_token", "missing_token"]);
 
@@ -25,13 +28,18 @@ const app = {
   view,
   login: currentLogin(),
   stopScreen: null,
+  noticeTimer: null,
 
   /** Show a message above the screen; kind is "error", "warn" or "ok". */
   notify(message, kind = "error") {
     notice.className = `notice ${kind}`;
     setText(notice, message);
+    clearTimeout(this.noticeTimer);
     if (message && kind === "error") {
       notice.scrollIntoView({ block: "nearest" });
+    } else if (message && kind === "ok") {
+      // A confirmation has done its work once read; errors and warnings stay until replaced.
+      this.noticeTimer = setTimeout(() => this.clearNotice(), OK_NOTICE_MS);
     }
   },
 
