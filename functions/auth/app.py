@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.auth import accounts, games, quizzes, reports
-from livequiz import metrics
+from livequiz import metrics, tracing
 from livequiz.config import get_settings
 from livequiz.errors import ClientError, ServiceError
 from livequiz.quizzes import error_location
@@ -168,6 +168,11 @@ async def count_unhandled_errors(
     except Exception:
         metrics.count("function_errors_total", function="auth")
         raise
+
+
+# Added last, so it is the outermost middleware of ours and its transaction spans the others.
+# It traces the requests of the local REST server as well as those that Mangum passes on.
+app.add_middleware(tracing.TracingMiddleware, function="auth")
 
 
 @app.get("/healthz", tags=["health"])
