@@ -1,0 +1,142 @@
+"""The host page's game screen against scripted players: a reload in the middle of a question,
+a manual reveal, survey mode and ending a game early."""
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import GameClient, RestClient, User
+
+QUIZ: dict[str, Any] = {
+    "title": "Two quick ones",
+    "questions": [
+        {
+            "text": "Which colour is the sky on a clear day?",
+            "choices": ["Green", "Blue"],
+            "correct": 1,
+            "time_limit": 120,
+            "explanation": "Air scatters blue light the most.",
+        },
+        {
+            "type": "true_false",
+            "text": "Ice floats on water.",
+            "correct": True,
+            "time_limit": 120,
+        },
+    ],
+}
+
+
+def open_lobby(
+    page: Page, rest: RestClient, options: dict[str, str | bool] | None = None
+) -> dict[str, Any]:
+    """Register through the page, save QUIZ, open a lobby with ``options`` and return the game."""
+    page.goto("/host")
+    page.get_by_role("button", name="Create an account").click()
+    page.get_by_label("Your name").fill("Game Host")
+    page.get_by_label("E-mail address").fill(f"game-{uuid.uuid4().hex[:12]}@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
+    login = json.loads(page.evaluate("localStorage.getItem('livequiz.host.login')"))
+    rest.create_quiz(login["token"], QUIZ)
+    page.reload()
+    page.get_by_role("button", name=f"Host {QUIZ['title']}").click()
+    for label, value in (options or {}).items():
+        if isinstance(value, bool):
+            page.get_by_label(label).set_checked(value)
+        else:
+            page.get_by_label(label).select_option(value)
+    page.get_by_role("button", name="Open the lobby").click()
+    expect(page.get_by_role("heading", name="Waiting for players")).to_be_visible()
+    game: dict[str, Any] = json.loads(page.evaluate("sessionStorage.getItem('livequiz.host.game')"))
+    return game
+
+
+def seat(
+    rest: RestClient, game_client: Callable[[str], GameClient], pin: str, name: str
+) -> GameClient:
+    joined = rest.join(pin, name)
+    client = game_client(joined["player_token"])
+    client.send("sync")
+    return client
+
+
+def test_host_reload_resumes_question(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    host = open_user("host", "projector")
+    page = host.page
+    game = open_lobby(page, rest)
+    ada = seat(rest, game_client, game["pin"], "Ada")
+    bob = seat(rest, game_client, game["pin"], "Bob")
+    expect(page.locator(".player-count")).to_have_text("2 players joined, 2 connected")
+
+    page.get_by_role("button", name="Start game").click()
+    question = QUIZ["questions"][0]["text"]
+    expect(page.locator(".stage .question-text")).to_have_text(question)
+    assert ada.send("answer", question=0, choice=1)["type"] == "answer_received"
+
+    # The host reconnects with the host token kept in the tab, and finds the question again.
+    page.reload()
+    expect(page.locator(".stage .question-text")).to_have_text(question)
+    expect(page.locator(".connection")).to_have_text("Connected")
+    expect(page.locator(".answered-count")).to_have_text("1 of 2 connected players answered")
+    seconds = int(page.locator(".countdown .seconds").inner_text())
+    assert 0 < seconds <= 120
+
+    assert bob.send("answer", question=0, choice=0)["type"] == "answer_received"
+    expect(page.locator(".reveal-summary")).to_have_text("1 of 2 answered right")
+    expect(page.locator(".explanation")).to_contain_text("Air scatters blue light the most.")
+    expect(page.locator(".board .leaderboard li")).to_have_count(2)
+
+    # Ending early needs a confirmation; the final ranking then comes from MySQL.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="End game").click()
+    expect(page.get_by_role("heading", name="Game over")).to_be_visible()
+    expect(page.locator(".controls")).to_be_hidden()
+    first = page.locator('.podium .step[data-place="1"]')
+    expect(first.locator(".name")).to_have_text("Ada")
+    ada.wait_for("game_ended")
+    assert rest.results(game["gameId"])["players"][0]["nickname"] == "Ada"
+
+    page.get_by_role("button", name="Back to quizzes").click()
+    expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('livequiz.host.game')") is None
+
+
+def test_host_manual_reveal_survey(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    host = open_user("host", "phone")
+    page = host.page
+    options: dict[str, str | bool] = {
+        "Reveal the answer as soon as a question closes": False,
+        "Leaderboard": "never",
+    }
+    game = open_lobby(page, rest, options)
+    ada = seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
+
+    page.get_by_role("button", name="Start game").click()
+    expect(page.get_by_role("button", name="Reveal answer")).to_be_disabled()
+    assert ada.send("answer", question=0, choice=1)["type"] == "answer_received"
+    expect(page.locator(".closed-note")).to_have_text(
+        "Everyone has answered. Press “Reveal answer” to show it."
+    )
+    page.get_by_role("button", name="Reveal answer").click()
+    expect(page.locator(".reveal-summary")).to_have_text("1 of 1 answered right")
+    # Survey mode shows no leaderboard, not even to the host's projector.
+    expect(page.locator(".board")).to_have_count(0)
+
+    page.get_by_role("button", name="Next question").click()
+    expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][1]["text"])
+    page.get_by_role("button", name="Skip question").click()
+    expect(page.locator(".closed-note")).to_contain_text("The question was skipped.")
+    # The host may move on without revealing; after the last question that ends the game.
+    page.get_by_role("button", name="Finish game").click()
+    expect(page.get_by_role("heading", name="Game over")).to_be_visible()
+    expect(page.get_by_text("This game shows no ranking (survey mode).")).to_be_visible()
