@@ -43,6 +43,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 # How long a client waits for the replies to its last messages once the game has ended.
 REPLY_TIMEOUT_S = 10.0
 SCRAPE_TIMEOUT_S = 60.0
+JOBS = ("livequiz-runtime", "livequiz-workers")
 
 
 @dataclass
@@ -185,6 +186,9 @@ async def play_games(stack: LocalStack, arguments: argparse.Namespace, console: 
 
 def port_is_free(port: int) -> bool:
     with socket.socket() as probe:
+        # As the metrics server does, so that connections of an earlier run in TIME_WAIT on
+        # the port do not count as a listener.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -248,9 +252,12 @@ def main(argv: list[str] | None = None) -> int:
         started = time.time()
         with stack:
             console.print(f"Prometheus at {prometheus.url}, local stack log in {arguments.log}")
+            # A scrape of the idle stack first, so that the gauges rise from 0 in the picture.
+            for job in JOBS:
+                prometheus.wait_for_scrape(job, time.time(), SCRAPE_TIMEOUT_S)
             asyncio.run(play_games(stack, arguments, console))
             ended = time.time()
-            for job in ("livequiz-runtime", "livequiz-workers"):
+            for job in JOBS:
                 prometheus.wait_for_scrape(
                     job, ended + arguments.tail, SCRAPE_TIMEOUT_S + arguments.tail
                 )

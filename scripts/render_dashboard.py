@@ -46,7 +46,11 @@ PANEL_KINDS = frozenset({"row", "timeseries"})
 # The space above a panel's highest point that its legend may take, as a fraction of it.
 LEGEND_HEADROOM = 0.35
 # Height of a grid row that contains a row panel's title, relative to the other grid rows.
-ROW_TITLE_HEIGHT = 2.5
+ROW_TITLE_HEIGHT = 3.0
+# Legend entries of 7 pt that fit side by side: about 10 characters per grid column, and
+# the line sample before each entry takes about 5.
+LEGEND_CHARACTERS_PER_COLUMN = 10
+LEGEND_HANDLE_CHARACTERS = 5
 
 
 def format_seconds(value: float, _position: float | None = None) -> str:
@@ -271,10 +275,12 @@ def draw_panel(
     # Headroom above the highest point for the legend, which Grafana draws below the panel.
     top = highest * (1 + LEGEND_HEADROOM) if highest > 0 else 1
     axes.set_ylim(bottom=panel.minimum, top=top)
+    longest = max(len(item.legend) for item in drawn) + LEGEND_HANDLE_CHARACTERS
+    columns = max(1, min(len(drawn), 3, panel.width * LEGEND_CHARACTERS_PER_COLUMN // longest))
     axes.legend(
         loc="upper left",
         fontsize=7,
-        ncol=min(len(drawn), 3),
+        ncol=columns,
         framealpha=0.8,
         handlelength=1.2,
         borderaxespad=0.3,
