@@ -29,6 +29,7 @@ from playwright.sync_api import (
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from functions.broadcast import handler as broadcast_function
 from livequiz.local.runtime import LocalRuntime, RuntimeConfig, RuntimeThread
 from tests.conftest import RUN, scaled
 
@@ -63,10 +64,14 @@ def web_runtime() -> Iterator[RuntimeThread]:
     Module scope, because the stack's mappings consume this run's queues: a stack left running
     would take other modules' messages.
     """
+    # The broadcast function keeps its fan-out, and with it the @connections URL, for the life
+    # of the process. Each module's stack has a port of its own, so the cache is emptied.
+    broadcast_function._fanout.cache_clear()
     with LocalRuntime(RuntimeConfig.on_free_ports()).start_in_thread() as running:
         assert running.web_url is not None
         assert running.rest_url is not None
         yield running
+    broadcast_function._fanout.cache_clear()
 
 
 @pytest.fixture(scope="session")

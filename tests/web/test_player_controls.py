@@ -43,6 +43,7 @@ def test_pause_freezes_countdown(
     open_user: Callable[..., User],
     rest: RestClient,
     game_client: Callable[[str], GameClient],
+    screenshot: Callable[[Page, str], Any],
 ) -> None:
     quiz = two_question_quiz()
     game = rest.host_game(quiz)
@@ -56,6 +57,7 @@ def test_pause_freezes_countdown(
     expect(page.locator("#paused-title")).to_have_text("Paused")
     expect(page.get_by_text("The host paused the game.")).to_be_visible()
     expect(page.locator(".countdown")).to_have_attribute("data-paused", "true")
+    screenshot(page, "player-paused-phone")
 
     assert host.send("resume")["type"] == "ok"
     expect_question(page, quiz["questions"][0]["text"])

@@ -164,6 +164,7 @@ def test_player_plays_every_type(
     expect_question(page, texts[4])
     page.get_by_label("Or type the number").fill("1969")
     expect(page.locator(".slider-value")).to_have_text("1969")
+    screenshot(page, "player-slider-phone")
     page.get_by_role("button", name="Submit answer").click()
     expect_verdict(page, "Right!")
     expect(page.locator("#right-answer")).to_have_text("1969")
@@ -173,6 +174,7 @@ def test_player_plays_every_type(
     expect_question(page, texts[5])
     put_in_order(page, quiz["questions"][5]["items"])
     assert_no_horizontal_scroll(page, "ordering question")
+    screenshot(page, "player-ordering-phone")
     page.get_by_role("button", name="Submit order").click()
     expect_verdict(page, "Right!")
     expect(page.locator("#right-answer li")).to_have_text(quiz["questions"][5]["items"])
@@ -240,6 +242,7 @@ def test_answered_question_survives_reload(
     open_user: Callable[..., User],
     rest: RestClient,
     game_client: Callable[[str], GameClient],
+    screenshot: Callable[[Page, str], Any],
 ) -> None:
     quiz = mixed_quiz()
     quiz["questions"] = quiz["questions"][:1]
@@ -255,6 +258,8 @@ def test_answered_question_survives_reload(
     expect_question(page, quiz["questions"][0]["text"])
     page.keyboard.press("2")
     expect(page.locator("#received-title")).to_have_text("Answer received")
+    expect(page.locator("#answered-count")).to_have_text("1 of 2 players have answered.")
+    screenshot(page, "player-received-phone")
     page.reload()
     expect(page.locator("#received-title")).to_have_text("Answer received")
     reply = waiting.send("answer", question=0, choice=0)
