@@ -346,3 +346,38 @@ def test_narrow_screen_no_scroll(
     page.keyboard.press("6")
     expect_verdict(page, "Wrong")
     assert_no_horizontal_scroll(page, "result")
+
+
+def test_keyboard_alone_joins_and_answers(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = mixed_quiz()
+    quiz["questions"] = quiz["questions"][:1]
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    page.goto("/play")
+    expect(page.get_by_label("Game PIN")).to_be_focused()
+    page.keyboard.type(game.pin)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Nickname")).to_be_focused()
+    page.keyboard.type("Keys Only")
+    page.keyboard.press("Tab")
+    join = page.get_by_role("button", name="Join")
+    expect(join).to_be_focused()
+    outline = join.evaluate("button => getComputedStyle(button).outlineStyle")
+    assert outline == "solid", "the focused button shows no focus outline"
+    page.keyboard.press("Enter")
+    expect(page.locator("#lobby-title")).to_have_text("You're in!")
+
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    page.keyboard.press("Tab")
+    first = page.locator(".option").first
+    expect(first).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name=re.compile("Mercury"))).to_be_focused()
+    page.keyboard.press("Enter")
+    expect_verdict(page, "Right!")
