@@ -76,10 +76,20 @@ class MetricDefinition:
     buckets: tuple[float, ...] = ()
     # A gauge whose value a source reads at scrape time (see collect_from).
     collected: bool = False
+    # The label sets of a counter that are exported at 0 from the start, so that rate() sees
+    # the first count. Empty means every value of a counter's only label, or none.
+    series: tuple[Mapping[str, str], ...] = ()
 
 
 class _GameIds(frozenset[str]):
     """The value set of a label that takes a game id: checked by shape, not by membership."""
+
+
+def outcome_series(reasons: frozenset[str]) -> tuple[Mapping[str, str], ...]:
+    """Return the result/reason label sets of a counter: accepted, and each rejection."""
+    accepted: Mapping[str, str] = {"result": "accepted"}
+    rejected = tuple({"result": "rejected", "reason": reason} for reason in sorted(reasons))
+    return (accepted, *rejected)
 
 
 # The label value set of a label that takes a game id (see the module docstring).
@@ -140,6 +150,7 @@ METRICS: dict[str, MetricDefinition] = {
                 "result": frozenset({"accepted", "rejected"}),
                 "reason": ANSWER_REJECTION_REASONS,
             },
+            series=outcome_series(ANSWER_REJECTION_REASONS),
         ),
         MetricDefinition(
             "answer_seconds",
@@ -157,6 +168,7 @@ METRICS: dict[str, MetricDefinition] = {
                 "result": frozenset({"accepted", "rejected"}),
                 "reason": CONNECT_REJECTION_REASONS,
             },
+            series=outcome_series(CONNECT_REJECTION_REASONS),
         ),
         MetricDefinition(
             "disconnects_total",
@@ -264,6 +276,10 @@ class MetricsRecorder:
         # Name of a collected gauge to the function that reads its samples.
         self._sources: dict[str, Source] = {}
         self.registry.register(_CollectedGauges(self))
+        for name, definition in table.items():
+            if definition.kind is Kind.COUNTER:
+                for labels in _initial_series(definition):
+                    self._labelled(name, Kind.COUNTER, labels)
         # One EMF provider per set of dimensions, because every metric of an EMF document
         # shares the document's dimensions. The label sets are closed, so this stays small.
         self._emf: dict[tuple[tuple[str, str], ...], Metrics] = {}
@@ -442,6 +458,16 @@ class _CollectedGauges(Collector):
                     continue
                 family.add_metric(list(values), value)
             yield family
+
+
+def _initial_series(definition: MetricDefinition) -> tuple[Mapping[str, str], ...]:
+    if definition.series:
+        return definition.series
+    if len(definition.labels) == 1:
+        ((label, values),) = definition.labels.items()
+        if values is not GAME_ID:
+            return tuple({label: value} for value in sorted(values))
+    return ()
 
 
 def _collector(definition: MetricDefinition, registry: CollectorRegistry) -> Any:

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -33,7 +32,6 @@ from livequiz.demo.__main__ import join_players, play, set_up_game
 from livequiz.demo.__main__ import parse_args as parse_demo_arguments
 from livequiz.demo.players import Host, SequencedConnection, Tally, answer_for
 from livequiz.demo.stack import LocalStack
-from livequiz.local.__main__ import DEFAULT_WORKERS_METRICS_PORT
 from scripts.local_prometheus import PrometheusProcess, local_config
 from scripts.render_dashboard import render_dashboard
 
@@ -184,18 +182,6 @@ async def play_games(stack: LocalStack, arguments: argparse.Namespace, console: 
     console.print(f"troubled game: {tally.accepted} answers accepted, rejected: {rejected}")
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        # As the metrics server does, so that connections of an earlier run in TIME_WAIT on
-        # the port do not count as a listener.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python scripts/dashboard_demo.py", description=__doc__.split("\n")[0]
@@ -233,18 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     console = Console()
     # The demo's stack starts its mappings process with the default metrics port.
-    if not port_is_free(DEFAULT_WORKERS_METRICS_PORT):
-        logger.error(
-            "port %d is in use, and the demo's mappings process serves its metrics there: "
-            "stop what uses it (make dev?) and run again",
-            DEFAULT_WORKERS_METRICS_PORT,
-        )
-        return 1
     stack = LocalStack(arguments.log)
     config = local_config(
         {
             "livequiz-runtime": [f"127.0.0.1:{stack.management_port}"],
-            "livequiz-workers": [f"127.0.0.1:{DEFAULT_WORKERS_METRICS_PORT}"],
+            "livequiz-workers": [f"127.0.0.1:{stack.workers_metrics_port}"],
         },
         arguments.scrape_interval,
     )

@@ -31,6 +31,7 @@ class LocalStack:
         self.ws_port = free_port()
         self.management_port = free_port()
         self.rest_port = free_port()
+        self.workers_metrics_port = free_port()
         self.ws_url = f"ws://127.0.0.1:{self.ws_port}/local"
         self.rest_url = f"http://127.0.0.1:{self.rest_port}"
         self.environment = dict(os.environ)
@@ -48,6 +49,7 @@ class LocalStack:
             "--management-port", str(self.management_port),
             "--rest-port", str(self.rest_port),
             "--web-port", "0",
+            "--workers-metrics-port", str(self.workers_metrics_port),
         ]  # fmt: skip
         self._process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=self.environment

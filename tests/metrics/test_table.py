@@ -144,3 +144,24 @@ def test_gauge_recorder_exports_value() -> None:
     assert b'livequiz_connections{role="player"} 2.0' in generate_latest(recorder.registry)
     with pytest.raises(ValueError, match="invalid value 'viewer'"):
         recorder.set_gauge("connections", 1, role="viewer")
+
+
+def test_counter_series_exported_at_zero() -> None:
+    registry = metrics.MetricsRecorder(METRICS).registry
+    accepted = {"result": "accepted", "reason": ""}
+    assert registry.get_sample_value("livequiz_answers_total", accepted) == 0.0
+    too_late = {"result": "rejected", "reason": "too_late"}
+    assert registry.get_sample_value("livequiz_answers_total", too_late) == 0.0
+    # A rejection has a reason, so an accepted series with one does not exist.
+    wrong = {"result": "accepted", "reason": "too_late"}
+    assert registry.get_sample_value("livequiz_answers_total", wrong) is None
+    expired = {"result": "rejected", "reason": "expired_token"}
+    assert registry.get_sample_value("livequiz_connects_total", expired) == 0.0
+    for outcome in ("sent", "gone", "throttled", "failed", "dropped"):
+        labels = {"outcome": outcome}
+        assert registry.get_sample_value("livequiz_frames_sent_total", labels) == 0.0
+    for queue in ("persist", "broadcast", "deadline"):
+        labels = {"queue": queue}
+        assert registry.get_sample_value("livequiz_redeliveries_total", labels) == 0.0
+        assert registry.get_sample_value("livequiz_dead_lettered_total", labels) == 0.0
+    assert registry.get_sample_value("livequiz_disconnects_total") == 0.0
