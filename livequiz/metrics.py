@@ -308,7 +308,7 @@ class MetricsRecorder:
         self._record_emf(name, value, labels)
 
     def collect_from(self, name: str, source: "Source | None") -> None:
-        """Read the collected gauge ``name`` from ``source`` at each scrape, until ``source`` is None.
+        """Read the collected gauge ``name`` from ``source`` at each scrape, until it is None.
 
         ``source`` returns label values (in the order of the definition's labels) to values.
         A sample with a label value outside the label's set is left out and logged.
