@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 LABEL_KEYS = ("game_id", "player_id", "connection_id", "role")
 # The span-link limit of Elastic's messaging spec: at most 1000 messages of a batch are read.
 MAX_LINKS = 1000
+# pydantic-settings reads it whatever its case, and so does client().
+SERVER_URL_VARIABLE = "LIVEQUIZ_APM_SERVER_URL"
 TRACEPARENT_HEADER = "traceparent"
 TRACESTATE_HEADER = "tracestate"
 
@@ -103,6 +105,10 @@ def client(function: str) -> "Client | None":
     current = _client
     if current is not None:
         return current
+    # Checked before the settings, so that tracing adds no settings read, and no secret
+    # resolution, to an invocation while it is off.
+    if not any(name.upper() == SERVER_URL_VARIABLE and value for name, value in os.environ.items()):
+        return None
     settings = get_settings()
     if not settings.apm_server_url:
         return None
