@@ -3,6 +3,7 @@
 import httpx
 from playwright.sync_api import expect
 
+from livequiz.config import Settings
 from livequiz.local.runtime import RuntimeThread
 from livequiz.local.web import allowed_origins, with_host
 
@@ -77,3 +78,13 @@ def test_landing_page_leads_to_play(open_user, web_runtime: RuntimeThread) -> No
     user.page.get_by_label("Game PIN").fill("123456")
     user.page.get_by_role("button", name="Enter").click()
     expect(user.page).to_have_url(f"{web_runtime.web_url}/play?pin=123456")
+
+
+def test_cors_origin_list_parsing() -> None:
+    settings = Settings(cors_origins=" http://127.0.0.1:8080/ , ,http://localhost:9000,*")
+    assert settings.cors_origin_list() == [
+        "http://127.0.0.1:8080",
+        "http://localhost:9000",
+        "*",
+    ]
+    assert Settings(cors_origins="").cors_origin_list() == []
