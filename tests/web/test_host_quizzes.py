@@ -93,9 +93,13 @@ def register(page: Page) -> str:
     return email
 
 
+def stored_login(page: Page) -> dict[str, Any]:
+    login: dict[str, Any] = json.loads(page.evaluate("localStorage.getItem('livequiz.host.login')"))
+    return login
+
+
 def access_token(page: Page) -> str:
-    login = json.loads(page.evaluate("localStorage.getItem('livequiz.host.login')"))
-    token: str = login["token"]
+    token: str = stored_login(page)["token"]
     return token
 
 
@@ -181,10 +185,16 @@ def fill_every_type(page: Page) -> None:
     fill_choices(seventh, ["Sliders", "Ordering"])
 
 
-def saved_quiz(rest: RestClient, token: str, title: str) -> dict[str, Any]:
+def saved_quiz(rest: RestClient, page: Page, title: str) -> dict[str, Any]:
+    """Read the logged-in host's newest quiz named ``title`` whole, answers included."""
+    login = stored_login(page)
     quizzes = rest.http.get("/quizzes", params={"limit": 200}).json()
-    quiz_id = next(quiz["id"] for quiz in quizzes if quiz["title"] == title)
-    response = rest.http.get(f"/quizzes/{quiz_id}", headers=rest.bearer(token))
+    quiz_id = next(
+        quiz["id"]
+        for quiz in quizzes
+        if quiz["title"] == title and quiz["owner"]["user_id"] == login["userId"]
+    )
+    response = rest.http.get(f"/quizzes/{quiz_id}", headers=rest.bearer(login["token"]))
     assert response.status_code == 200, response.text
     found: dict[str, Any] = response.json()
     return found
@@ -211,7 +221,7 @@ def test_host_writes_every_type(
     expect(page.get_by_text('Saved "Every type" with 7 questions.')).to_be_visible()
     row = page.locator(".quiz-row", has_text="Every type")
     expect(row).to_contain_text("7 questions")
-    quiz = saved_quiz(rest, access_token(page), "Every type")
+    quiz = saved_quiz(rest, page, "Every type")
     assert quiz["description"] == "One question of each type"
     assert without_positions(quiz["questions"]) == EXPECTED_QUESTIONS
 
@@ -245,7 +255,7 @@ def test_host_edits_quiz_round_trip(open_user: Callable[..., User], rest: RestCl
     expected = [dict(question) for question in EXPECTED_QUESTIONS[:6]]
     expected[0], expected[1] = expected[1], expected[0]
     expected[4]["tolerance"] = 3.0
-    assert without_positions(saved_quiz(rest, token, "To edit")["questions"]) == expected
+    assert without_positions(saved_quiz(rest, page, "To edit")["questions"]) == expected
 
 
 def test_host_editor_error_plain(open_user: Callable[..., User]) -> None:
@@ -337,8 +347,7 @@ def test_host_imports_files(open_user: Callable[..., User], rest: RestClient) ->
         page.get_by_text('Imported "Around the World in Eight Questions" with 8 questions.')
     ).to_be_visible()
 
-    token = access_token(page)
-    imported = saved_quiz(rest, token, "From a spreadsheet")
+    imported = saved_quiz(rest, page, "From a spreadsheet")
     assert [question["type"] for question in imported["questions"]] == [
         "single",
         "true_false",
