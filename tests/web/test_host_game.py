@@ -93,6 +93,13 @@ def test_host_reload_resumes_question(
     expect(page.locator(".explanation")).to_contain_text("Air scatters blue light the most.")
     expect(page.locator(".board .leaderboard li")).to_have_count(2)
 
+    # The players panel kicks during the game too.
+    page.get_by_role("button", name="Players").click()
+    expect(page.locator("#players-drawer .player")).to_have_count(2)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Kick Bob").click()
+    expect(page.locator("#players-drawer .player")).to_have_count(1)
+
     # Ending early needs a confirmation; the final ranking then comes from MySQL.
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="End game").click()
