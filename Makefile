@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: install services prometheus migrate demo dev dashboard lint typecheck test clean
+.PHONY: install services test-tools migrate demo dev dashboard lint typecheck test clean
 
 install: $(VENV)/.installed
 
@@ -17,9 +17,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 services:
 	bash scripts/services.sh
 
-# Debian's prometheus and promtool, which the monitoring tests run; installed only if missing.
-prometheus:
-	bash scripts/install_prometheus.sh
+# Debian's prometheus (with promtool) and chromium, which the monitoring and browser tests run;
+# each installed only if missing.
+test-tools:
+	bash scripts/install_test_tools.sh
 
 migrate: install services
 	$(BIN)/python -m livequiz.migrate
@@ -31,7 +32,7 @@ dev: migrate
 	$(BIN)/python -m livequiz.local $(ARGS)
 
 # Play demo games under a real Prometheus and draw the dashboard to docs/images/dashboard.png.
-dashboard: migrate prometheus
+dashboard: migrate test-tools
 	$(BIN)/python scripts/dashboard_demo.py $(ARGS)
 
 lint: install
@@ -41,7 +42,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck migrate prometheus
+test: lint typecheck migrate test-tools
 	$(BIN)/python -m pytest $(ARGS)
 
 clean:

@@ -31,7 +31,7 @@ logger = logging.getLogger("livequiz.prometheus")
 REPOSITORY = Path(__file__).resolve().parents[1]
 CONFIG = REPOSITORY / "monitoring" / "prometheus" / "prometheus.yml"
 RULES = REPOSITORY / "monitoring" / "prometheus" / "alerts.yml"
-INSTALL_HINT = "run scripts/install_prometheus.sh (make test runs it)"
+INSTALL_HINT = "run scripts/install_test_tools.sh (make test runs it)"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 # Attempts to start on a free port, for the case that another process takes the port first.

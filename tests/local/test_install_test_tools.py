@@ -1,8 +1,8 @@
-"""scripts/install_prometheus.sh, with stand-ins for apt-get, id and sudo on a PATH of its own.
+"""scripts/install_test_tools.sh, with stand-ins for apt-get, id and sudo on a PATH of its own.
 
 The stand-in apt-get appends its arguments to calls.log and, for an install, creates stand-in
-prometheus and promtool executables, so no package is installed and the real binaries of this
-machine stay out of the PATH.
+executables of the packages named (prometheus and promtool, chromium), so no package is
+installed and the real programs of this machine stay out of the PATH.
 """
 
 import os
@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "install_prometheus.sh"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "install_test_tools.sh"
 BASH = shutil.which("bash") or "/bin/bash"
 CHMOD = shutil.which("chmod") or "/bin/chmod"
 RM = shutil.which("rm") or "/bin/rm"
 INSTALL = "install -y --no-install-recommends prometheus"
+INSTALL_CHROMIUM = "install -y --no-install-recommends chromium"
 BINARY_STAND_IN = '#!{bash}\necho "{name}, version 2.42.0+ds (stand-in)"\n'
 # Fails the first install when $folder/stale exists, as with an outdated package list.
 APT_GET_STAND_IN = """#!{bash}
@@ -27,7 +28,14 @@ if [[ "$1" == install ]]; then
     echo "E: Unable to locate package prometheus" >&2
     exit 100
   fi
-  for name in prometheus promtool; do
+  names=""
+  for package in "$@"; do
+    case "$package" in
+      prometheus) names="$names prometheus promtool" ;;
+      chromium) names="$names chromium" ;;
+    esac
+  done
+  for name in $names; do
     printf '#!{bash}\\necho "%s, version 2.42.0+ds (stand-in)"\\n' "$name" > "{folder}/$name"
     {chmod} +x "{folder}/$name"
   done
@@ -49,6 +57,7 @@ def folder(tmp_path: Path) -> Path:
         assert found is not None, tool
         (tmp_path / tool).symlink_to(found)
     stand_in(tmp_path, "id", f"#!{BASH}\necho 0\n")
+    stand_in(tmp_path, "chromium", BINARY_STAND_IN.format(bash=BASH, name="chromium"))
     stand_in(
         tmp_path, "apt-get", APT_GET_STAND_IN.format(bash=BASH, folder=tmp_path, chmod=CHMOD, rm=RM)
     )
@@ -82,7 +91,25 @@ def test_missing_promtool_installs_package(folder: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert calls(folder) == [INSTALL]
     assert (folder / "promtool").exists()
-    assert "installed prometheus, version 2.42.0+ds" in completed.stdout
+    assert "installed prometheus: prometheus, version 2.42.0+ds" in completed.stdout
+
+
+def test_missing_chromium_installs_package(folder: Path) -> None:
+    for name in ("prometheus", "promtool"):
+        stand_in(folder, name, BINARY_STAND_IN.format(bash=BASH, name=name))
+    (folder / "chromium").unlink()
+    completed = run_script(folder)
+    assert completed.returncode == 0, completed.stderr
+    assert calls(folder) == [INSTALL_CHROMIUM]
+    assert (folder / "chromium").exists()
+
+
+def test_both_missing_installed_together(folder: Path) -> None:
+    (folder / "chromium").unlink()
+    completed = run_script(folder)
+    assert completed.returncode == 0, completed.stderr
+    assert calls(folder) == [INSTALL + " chromium"]
+    assert "installed prometheus chromium" in completed.stdout
 
 
 def test_stale_package_list_updated_once(folder: Path) -> None:
