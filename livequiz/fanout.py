@@ -7,6 +7,7 @@ an error. The frames of one connection are posted in order, and the first post t
 succeed ends that connection's posts; the report counts each frame by its outcome.
 """
 
+import contextvars
 import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -104,8 +105,12 @@ class Fanout:
 
     def send(self, frames_by_connection: dict[ConnectionId, list[bytes]]) -> SendReport:
         report = SendReport()
+        # Each post runs in a copy of the caller's context, so that a tracing transaction of
+        # the caller covers the posts (a context can be entered by one thread at a time).
         futures = {
-            connection_id: _pool(self.concurrency).submit(self._post_all, connection_id, payloads)
+            connection_id: _pool(self.concurrency).submit(
+                contextvars.copy_context().run, self._post_all, connection_id, payloads
+            )
             for connection_id, payloads in frames_by_connection.items()
         }
         for connection_id, future in futures.items():

@@ -121,6 +121,10 @@ def test_game_reports_transactions_and_spans(
     assert {span["context"]["message"]["routing_key"] for span in deadline_sends} == {delay_queue}
     assert {owners[span["id"]] for span in exchange_sends} >= {"answer answer", "answer start"}
 
+    # The fan-out's posts run on a thread pool in copies of the broadcast's context.
+    posts = {owners[span["id"]] for span in spans if "PostToConnection" in span["name"]}
+    assert posts == {broadcast}, sorted({span["name"] for span in spans})
+
     # A consumer's batch links to the spans that published its messages.
     send_ids = {span["id"] for span in sends}
     links = [link for batch in named[persist] for link in batch.get("links", [])]
