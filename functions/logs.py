@@ -27,15 +27,38 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 class FunctionLogger(Logger):
-    """A Powertools logger whose game, player and connection id keys also label the
-    invocation's APM transaction (``livequiz.tracing.LABEL_KEYS``)."""
+    """A Powertools logger whose keys belong to the invocation that appended them.
+
+    Keys are kept per thread (Powertools' thread-safe keys, a context variable), because the
+    local runtime runs concurrent invocations of one function in threads that share the
+    logger. The game, player and connection id keys also label the invocation's APM
+    transaction (``livequiz.tracing.LABEL_KEYS``).
+    """
 
     def append_keys(self, **additional_keys: object) -> None:
-        super().append_keys(**additional_keys)
+        self.thread_safe_append_keys(**additional_keys)
         tracing.label(**additional_keys)
 
+    def start_invocation(self, context: Any) -> None:
+        """Clear the previous invocation's keys and append the Lambda context's."""
+        global _warm
+        cold_start = not _warm
+        _warm = True
+        self.thread_safe_clear_keys()
+        self.thread_safe_append_keys(
+            cold_start=cold_start,
+            function_name=context.function_name,
+            function_memory_size=context.memory_limit_in_mb,
+            function_arn=context.invoked_function_arn,
+            function_request_id=context.aws_request_id,
+        )
 
-def function_logger(function: str) -> Logger:
+
+# False until the first invocation of this execution environment (process) has started.
+_warm = False
+
+
+def function_logger(function: str) -> FunctionLogger:
     """Return the Powertools logger of one function, service ``livequiz-<function>``."""
     # The service name must not be a substring of a module logger's name: Powertools filters
     # such records out of the root handlers (SuppressFilter, Powertools 3.37).
@@ -45,7 +68,7 @@ def function_logger(function: str) -> Logger:
     return logger
 
 
-def entry_point(function: str, logger: Logger) -> Callable[[Handler], Handler]:
+def entry_point(function: str, logger: FunctionLogger) -> Callable[[Handler], Handler]:
     """Wrap a Lambda handler of ``function`` for tracing, logging and metrics.
 
     Innermost first: the invocation's APM transaction while tracing is on
@@ -56,7 +79,12 @@ def entry_point(function: str, logger: Logger) -> Callable[[Handler], Handler]:
 
     def decorate(handler: Handler) -> Handler:
         traced = trace_invocations(function, logger, handler)
-        logged = logger.inject_lambda_context(clear_state=True)(traced)
+
+        @functools.wraps(traced)
+        def logged(event: Any, context: Any) -> Any:
+            logger.start_invocation(context)
+            return traced(event, context)
+
         counted = metrics.count_errors(function)(logged)
         wrapped: Handler = metrics.flush_after(counted)  # type: ignore[assignment]
         return wrapped
@@ -64,14 +92,11 @@ def entry_point(function: str, logger: Logger) -> Callable[[Handler], Handler]:
     return decorate
 
 
-def trace_invocations(function: str, logger: Logger, handler: Handler) -> Handler:
+def trace_invocations(function: str, logger: FunctionLogger, handler: Handler) -> Handler:
     """Wrap ``handler`` so that each invocation is one transaction, whose trace and
     transaction ids go into the invocation's log records as ``trace.id`` and
     ``transaction.id``, the fields that Elastic uses to join logs to traces.
 
-    NOTE: the local runtime runs concurrent invocations in threads that share a function's
-    logger keys, so there a record can carry another invocation's ids, as it can its request
-    id. The transaction labels are kept per thread and stay right.
     """
 
     @functools.wraps(handler)
