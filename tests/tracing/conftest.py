@@ -7,9 +7,11 @@ so every function reports to this process's one agent.
 
 import asyncio
 import io
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import pika
 import pytest
 import sqlalchemy as sa
 from rich.console import Console
@@ -20,6 +22,7 @@ from livequiz.config import Settings, get_settings
 from livequiz.demo.__main__ import parse_args, play
 from livequiz.demo.check import CheckResult, compare, wait_until_persisted
 from livequiz.demo.players import Tally
+from livequiz.events import DEAD_LETTER_EXCHANGE_SUFFIX, close_publishers, delay_queue_name
 from livequiz.local.runtime import LocalRuntime, RuntimeConfig
 from livequiz.store import GameStore, connect_redis
 from tests.conftest import scaled
@@ -60,26 +63,52 @@ def play_short_game(settings: Settings, players: int = 4, questions: int = 2) ->
 
 
 @pytest.fixture
-def switch_on(settings: Settings) -> Iterator[Callable[..., None]]:
+def switch_on(settings: Settings) -> Iterator[Callable[..., Settings]]:
     """Return a function that turns tracing on towards a URL, with more LIVEQUIZ_APM_* values.
 
-    The handlers' MySQL pool is emptied first and afterwards, because only connections opened
-    after elasticapm instruments ``pymysql.connect`` report spans.
+    It returns the settings that the handlers then read. They name an exchange and queues of
+    this test's own, so that messages other tests left on the shared queues cannot reach the
+    traced game's consumers. The handlers' MySQL pool is emptied first and afterwards, because
+    only connections opened after elasticapm instruments ``pymysql.connect`` report spans.
     """
+    run = f"{settings.exchange}.tracing.{uuid.uuid4().hex[:8]}"
+    topology = {
+        "LIVEQUIZ_EXCHANGE": run,
+        "LIVEQUIZ_PERSIST_QUEUE": f"{run}.persist",
+        "LIVEQUIZ_BROADCAST_QUEUE": f"{run}.broadcast",
+        "LIVEQUIZ_DEADLINE_QUEUE": f"{run}.deadline",
+    }
     with pytest.MonkeyPatch.context() as patch:
 
-        def turn_on(url: str, **variables: str) -> None:
+        def turn_on(url: str, **variables: str) -> Settings:
             patch.setenv("LIVEQUIZ_APM_SERVER_URL", url)
             patch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-            for name, value in variables.items():
+            for name, value in (topology | variables).items():
                 patch.setenv(name, value)
             get_settings.cache_clear()
             db.dispose(settings.mysql_url)
+            return get_settings()
 
         yield turn_on
         tracing.close()
     get_settings.cache_clear()
     db.dispose(settings.mysql_url)
+    close_publishers()
+    delete_topology(settings.rabbitmq_url, run)
+
+
+def delete_topology(rabbitmq_url: str, exchange: str) -> None:
+    """Delete the exchanges and the queues, delay queues included, named after ``exchange``."""
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    channel = connection.channel()
+    for role in ("persist", "broadcast", "deadline"):
+        channel.queue_delete(f"{exchange}.{role}")
+        channel.queue_delete(f"{exchange}.{role}{DEAD_LETTER_EXCHANGE_SUFFIX}")
+    for limit_s in range(5, 241):
+        channel.queue_delete(delay_queue_name(exchange, limit_s * 1000))
+    channel.exchange_delete(exchange)
+    channel.exchange_delete(exchange + DEAD_LETTER_EXCHANGE_SUFFIX)
+    connection.close()
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from aws_lambda_powertools import Logger
 
-from functions.logs import entry_point
+from functions.logs import entry_point, function_logger
 from livequiz import tracing
 from livequiz.config import Settings, get_settings
 from livequiz.errors import ConfigError
@@ -27,11 +26,11 @@ def by_name(transactions: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
 
 
 @pytest.mark.timeout(240)
-def test_game_reports_transactions_and_spans(
-    switch_on, intake: FakeIntake, settings: Settings
-) -> None:
+def test_game_reports_transactions_and_spans(switch_on, intake: FakeIntake) -> None:
     # A long flush interval: everything goes out in the requests at close, which waits for them.
-    switch_on(intake.url, LIVEQUIZ_APM_FLUSH_INTERVAL_S="30", LIVEQUIZ_APM_ENVIRONMENT="test")
+    settings = switch_on(
+        intake.url, LIVEQUIZ_APM_FLUSH_INTERVAL_S="30", LIVEQUIZ_APM_ENVIRONMENT="test"
+    )
     game = play_short_game(settings, PLAYERS, QUESTIONS)
     tracing.close()
     assert game.check.passed, game.check.problems
@@ -135,7 +134,7 @@ def test_game_reports_transactions_and_spans(
 @pytest.mark.timeout(60)
 def test_escaping_exception_recorded(switch_on, intake: FakeIntake) -> None:
     switch_on(intake.url, LIVEQUIZ_APM_FLUSH_INTERVAL_S="30")
-    logger = Logger(service="livequiz-probe")
+    logger = function_logger("probe")
 
     # A handler of the answer function that fails, since metrics accept only known functions.
     @entry_point("answer", logger)
