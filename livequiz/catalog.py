@@ -157,9 +157,14 @@ def _summary(row: sa.Row[tuple[int, str, str, int, str, int]]) -> QuizSummary:
     )
 
 
-def list_quizzes(engine: Engine, limit: int, offset: int = 0) -> list[QuizSummary]:
-    """Return quizzes newest first."""
-    query = _summary_query().order_by(db.quizzes.c.id.desc()).limit(limit).offset(offset)
+def list_quizzes(
+    engine: Engine, limit: int, offset: int = 0, owner_id: int | None = None
+) -> list[QuizSummary]:
+    """Return quizzes newest first, only those of ``owner_id`` unless it is None."""
+    query = _summary_query()
+    if owner_id is not None:
+        query = query.where(db.quizzes.c.owner_id == owner_id)
+    query = query.order_by(db.quizzes.c.id.desc()).limit(limit).offset(offset)
     with engine.connect() as connection:
         return [_summary(row) for row in connection.execute(query)]
 

@@ -260,9 +260,11 @@ def list_quizzes(
     engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    owner: Annotated[int | None, Query(ge=1, description="only this user's quizzes")] = None,
 ) -> list[QuizListItem]:
-    """List quizzes, newest first."""
-    return [_list_item(summary) for summary in catalog.list_quizzes(engine, limit, offset)]
+    """List quizzes, newest first, all of them or one owner's."""
+    summaries = catalog.list_quizzes(engine, limit, offset, owner_id=owner)
+    return [_list_item(summary) for summary in summaries]
 
 
 @router.get("/{quiz_id}", response_model=QuizOut, response_model_exclude_unset=True)

@@ -52,6 +52,22 @@ def test_list_quizzes_includes_new(
     assert "questions" not in item
 
 
+def test_list_quizzes_of_one_owner(
+    client: TestClient, register: Callable[..., Any], make_quiz: Callable[..., Any]
+) -> None:
+    host = register()
+    other = register()
+    first = make_quiz(host["headers"])
+    make_quiz(other["headers"])
+    second = make_quiz(host["headers"])
+    listed = client.get("/quizzes", params={"owner": host["user_id"]}).json()
+    assert [item["id"] for item in listed] == [second["id"], first["id"]]
+    paged = client.get("/quizzes", params={"owner": host["user_id"], "limit": 1, "offset": 1})
+    assert [item["id"] for item in paged.json()] == [first["id"]]
+    invalid = client.get("/quizzes", params={"owner": 0})
+    assert invalid.status_code == 400
+
+
 def test_invalid_quiz_names_field(client: TestClient, register: Callable[..., Any]) -> None:
     host = register()
     quiz = small_quiz(2)

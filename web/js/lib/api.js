@@ -255,22 +255,18 @@ export function login(email, password) {
   return request("/auth/login", { body: { email, password } });
 }
 
-/**
- * List the quizzes of user `ownerId`, newest first. The API lists everyone's quizzes, so
- * this reads pages of MAX_QUIZ_PAGE until one comes back short, up to `maxPages` pages.
- */
-export async function listOwnQuizzes(ownerId, maxPages = 10) {
+/** List the quizzes of user `ownerId`, newest first, reading pages of MAX_QUIZ_PAGE. */
+export async function listOwnQuizzes(ownerId) {
   const own = [];
-  for (let page = 0; page < maxPages; page += 1) {
+  for (let offset = 0; ; offset += MAX_QUIZ_PAGE) {
     const quizzes = await request("/quizzes", {
-      query: { limit: MAX_QUIZ_PAGE, offset: page * MAX_QUIZ_PAGE },
+      query: { owner: ownerId, limit: MAX_QUIZ_PAGE, offset },
     });
-    own.push(...quizzes.filter((quiz) => quiz.owner.user_id === ownerId));
+    own.push(...quizzes);
     if (quizzes.length < MAX_QUIZ_PAGE) {
-      break;
+      return own;
     }
   }
-  return own;
 }
 
 const MAX_QUIZ_PAGE = 200;
