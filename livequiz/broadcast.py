@@ -6,6 +6,7 @@ follow the order of the events. Consecutive ``scores.changed`` events collapse i
 of the batch closes or reveals the question or ends the game.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,7 +148,7 @@ def render(
     for frame in planned:
         if frame.type == "reveal":
             question = frame.data["question"]
-            results[question] = {str(k): v for k, v in store.answers(game_id, question).items()}
+            results[question] = _answers_by_viewer(store, game_id, question)
     last_seq = store.next_frame_seq(game_id, len(planned))
     first_seq = last_seq - len(planned) + 1
     sent_at = now_ms()
@@ -169,6 +170,30 @@ def render(
             ]
         output[connection_id] = per_viewer[viewer]
     return output
+
+
+def reveal_frame(
+    store: GameStore, game_id: GameId, state: GameState, data: dict[str, Any], viewer: str
+) -> dict[str, Any]:
+    """Build the reveal frame of ``data`` for one viewer, as ``render`` builds it.
+
+    It has no ``seq``, because it is part of a reply and not one of the game's frames.
+    """
+    planned = PlannedFrame("reveal", data)
+    view = frames.LeaderboardView(store.ranking(game_id))
+    question = data["question"]
+    results = {question: _answers_by_viewer(store, game_id, question)}
+    board = view if shows_leaderboard(state, "reveal") else None
+    result = _your_result(planned, results, view, viewer, state)
+    body: dict[str, Any] = json.loads(_frame(game_id, 0, planned, board, viewer, now_ms(), result))
+    del body["seq"]
+    return body
+
+
+def _answers_by_viewer(
+    store: GameStore, game_id: GameId, question: int
+) -> dict[str, dict[str, Any]]:
+    return {str(player): answer for player, answer in store.answers(game_id, question).items()}
 
 
 def _your_result(

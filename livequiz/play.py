@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from livequiz import questions, rules
+from livequiz import broadcast, questions, rules
 from livequiz.config import Settings
 from livequiz.errors import ConflictError, ServiceError
 from livequiz.events import DEADLINE_ROUTING_KEY, Event, OutboxEntry, Publisher
@@ -332,6 +332,20 @@ class Play:
         """Show the right answer, the explanation and how players answered; then, with
         auto-advance, set the timer of the next question."""
         rules.check_phase(state, Action.REVEAL)
+        data = self.reveal_data(game_id, state)
+        event_id = f"revealed:{game_id}:{state.round}"
+        entries = [
+            OutboxEntry(
+                "question.revealed", Event("question.revealed", game_id, event_id, now_ms, data)
+            )
+        ]
+        entries.extend(self._advance_entries(game_id, state, state.round, now_ms))
+        self._apply(game_id, state, {"revealed": 1}, entries, now_ms)
+        logger.info("game %s revealed question %d", game_id, state.question)
+
+    def reveal_data(self, game_id: GameId, state: GameState) -> dict[str, Any]:
+        """Build what the reveal of the state's question shows: the right answer, the
+        explanation, and how many players answered, answered right and chose each option."""
         spec, stored = self.spec(game_id, state.question)
         answers = self.store.answers(game_id, state.question)
         responses = [answer.get("response", answer.get("choice")) for answer in answers.values()]
@@ -350,15 +364,7 @@ class Play:
         if isinstance(spec, questions.Ordering):
             # The items in their right order; a player's response lists indexes into it.
             data["items"] = list(spec.items)
-        event_id = f"revealed:{game_id}:{state.round}"
-        entries = [
-            OutboxEntry(
-                "question.revealed", Event("question.revealed", game_id, event_id, now_ms, data)
-            )
-        ]
-        entries.extend(self._advance_entries(game_id, state, state.round, now_ms))
-        self._apply(game_id, state, {"revealed": 1}, entries, now_ms)
-        logger.info("game %s revealed question %d", game_id, state.question)
+        return data
 
     def _advance_entries(
         self, game_id: GameId, state: GameState, round_: int, now_ms: int
@@ -474,8 +480,8 @@ class Play:
 
     def sync(self, game_id: GameId, viewer: str, now_ms: int) -> dict[str, Any]:
         """Build the game's state as one client needs it after connecting: the phase, the open
-        question with the time left by the server's deadline, and a player's own answer and
-        score."""
+        question with the time left by the server's deadline, a player's own answer and score,
+        and after a reveal the reveal frame."""
         state = self._state(game_id, now_ms)
         frame: dict[str, Any] = {
             "type": "state",
@@ -496,6 +502,10 @@ class Play:
             elif state.phase is GamePhase.PAUSED:
                 frame["remaining_ms"] = state.remaining_ms
                 frame["pause_reason"] = state.pause_reason
+        if state.phase is GamePhase.QUESTION_CLOSED and state.revealed:
+            # A client that reconnects after the reveal gets the reveal frame it missed.
+            data = self.reveal_data(game_id, state)
+            frame["reveal"] = broadcast.reveal_frame(self.store, game_id, state, data, viewer)
         if viewer == "host":
             frame["players"] = self.store.player_count(game_id)
             frame["online"] = self.store.online_count(game_id)

@@ -70,6 +70,32 @@ def test_sync_after_reveal(make_table: Callable[..., Table]) -> None:
     }
 
 
+def test_sync_after_reveal_has_reveal(make_table: Callable[..., Table]) -> None:
+    table = reconnected_mid_question(make_table)
+    table.answer("Bob", 1, choice=0)
+    player = table.game.send(table.connections["Ada"], {"action": "sync"})
+    reveal = player["reveal"]
+    assert reveal["type"] == "reveal"
+    assert reveal["question"] == 1
+    assert reveal["question_type"] == "single"
+    assert reveal["correct"] == 1
+    assert reveal["answered"] == 2
+    assert reveal["right"] == 1
+    assert reveal["distribution"] == {"counts": [1, 1, 0, 0]}
+    assert reveal["you"]["correct"] is True
+    assert reveal["you"]["points"] == 1000
+    assert reveal["you"]["score"] == 1950
+    assert reveal["you"]["rank"] == 1
+    assert [entry["score"] for entry in reveal["top"]] == [1950, 950]
+    assert "seq" not in reveal
+    host = table.command("sync")
+    assert host["reveal"]["distribution"] == {"counts": [1, 1, 0, 0]}
+    assert "you" not in host["reveal"]
+    # Before the reveal there is none to send.
+    table.command("next")
+    assert "reveal" not in table.game.send(table.connections["Ada"], {"action": "sync"})
+
+
 def test_sync_while_paused(make_table: Callable[..., Table]) -> None:
     table = reconnected_mid_question(make_table)
     table.command("pause")

@@ -267,6 +267,30 @@ def test_answered_question_survives_reload(
     expect_verdict(page, "Right!")
 
 
+def test_reload_after_reveal_shows_it(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = mixed_quiz()
+    quiz["questions"] = quiz["questions"][:2]
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Late")
+
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    page.keyboard.press("2")
+    expect_verdict(page, "Right!")
+    explanation = page.get_by_text("Mercury orbits at 0.39 AU.")
+    expect(explanation).to_be_visible()
+    # The page comes back to the whole reveal, the explanation included, not only the verdict.
+    page.reload()
+    expect_verdict(page, "Right!")
+    expect(explanation).to_be_visible()
+
+
 def test_markup_nickname_shown_as_text(
     open_user: Callable[..., User],
     rest: RestClient,

@@ -291,7 +291,11 @@ class GameScreen {
       }
       this.countdown.start(frame.remaining_ms, frame.limit_ms);
     } else if (frame.phase === "question_closed") {
-      if (!sameQuestion || !this.reveal) {
+      if (frame.reveal) {
+        // Revealed while this page was away: the reply carries the reveal frame it missed.
+        this.reveal = frame.reveal;
+        this.drawStageForClosed();
+      } else if (!sameQuestion || !this.reveal) {
         this.drawStageForClosed();
       }
     } else if (frame.phase === "paused") {

@@ -167,23 +167,13 @@ export class PlayerGame {
       this.renderOpen();
     } else if (state.phase === "question_closed") {
       this.countdown.finish();
+      if (state.reveal) {
+        // Revealed while this page was away: the reply carries the reveal frame it missed.
+        this.reveals.set(state.question, state.reveal);
+      }
       const reveal = this.reveals.get(state.question);
       if (reveal) {
         this.renderReveal(reveal);
-      } else if (you.answer && you.answer.correct !== undefined) {
-        // Revealed while this page was away: the player's own result, without the others'.
-        this.renderReveal({
-          type: "reveal",
-          question: state.question,
-          question_type: state.view.type,
-          you: {
-            answered: true,
-            correct: you.answer.correct,
-            points: you.answer.points,
-            streak: you.streak,
-            score: you.score,
-          },
-        });
       } else {
         this.show(`closed:${state.question}`, closedView(this.question, null, Boolean(you.answer)));
       }
