@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from functions.auth import deps
 from functions.auth.app import app
 from livequiz.config import Settings
+from livequiz.store import GameStore
 from tests.scratch_db import scratch_database
 
 # Mangum(app) creates an event loop and sets it as the main thread's loop when
@@ -104,3 +105,22 @@ def make_quiz(client: TestClient) -> Callable[..., dict[str, Any]]:
         return body
 
     return create
+
+
+@pytest.fixture
+def store(api_settings: Settings) -> GameStore:
+    return deps.game_store(api_settings)
+
+
+@pytest.fixture
+def game(
+    client: TestClient, register: Callable[..., Any], make_quiz: Callable[..., Any]
+) -> dict[str, Any]:
+    """A game of a new host over a quiz of three questions, with ``host`` added."""
+    host = register()
+    quiz = make_quiz(host["headers"], question_count=3)
+    response = client.post("/games", json={"quiz_id": quiz["id"]}, headers=host["headers"])
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    created["host"] = host
+    return created

@@ -9,9 +9,7 @@ import pytest
 import segno
 from fastapi.testclient import TestClient
 
-from functions.auth import deps
 from functions.connect import handler as connect_function
-from livequiz.config import Settings
 from livequiz.ids import GameId, PlayerId
 from livequiz.store import GameStore
 from tests.auth.conftest import bearer
@@ -20,24 +18,6 @@ from tests.support import context, load_event
 # One run of dark modules in segno's SVG path: "M x y" starts a row at an absolute position,
 # "m dx dy" moves relative to the end of the previous run, and "h n" draws n modules.
 PATH_STEP = re.compile(r"([Mm])(-?\d+(?:\.\d+)?)[ ,]?(-?\d+(?:\.\d+)?)h(\d+)")
-
-
-@pytest.fixture
-def store(api_settings: Settings) -> GameStore:
-    return deps.game_store(api_settings)
-
-
-@pytest.fixture
-def game(
-    client: TestClient, register: Callable[..., Any], make_quiz: Callable[..., Any]
-) -> dict[str, Any]:
-    host = register()
-    quiz = make_quiz(host["headers"], question_count=2)
-    response = client.post("/games", json={"quiz_id": quiz["id"]}, headers=host["headers"])
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    created["host"] = host
-    return created
 
 
 def drawn_modules(svg: str) -> set[tuple[int, int]]:

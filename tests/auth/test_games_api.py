@@ -22,24 +22,6 @@ DEAD_MYSQL = "mysql+pymysql://root:@127.0.0.1:1/none"
 
 
 @pytest.fixture
-def store(api_settings: Settings) -> GameStore:
-    return deps.game_store(api_settings)
-
-
-@pytest.fixture
-def game(
-    client: TestClient, register: Callable[..., Any], make_quiz: Callable[..., Any]
-) -> dict[str, Any]:
-    host = register()
-    quiz = make_quiz(host["headers"], question_count=3)
-    response = client.post("/games", json={"quiz_id": quiz["id"]}, headers=host["headers"])
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    created["host"] = host
-    return created
-
-
-@pytest.fixture
 def dead_mysql() -> Iterator[None]:
     broken = db.create_engine(DEAD_MYSQL)
     app.dependency_overrides[deps.engine] = lambda: broken
