@@ -12,6 +12,7 @@ import uvloop
 
 from livequiz.errors import ConfigError
 from livequiz.local.gateway import GatewayLimits
+from livequiz.local.logs import configure_logging
 from livequiz.local.runtime import LocalRuntime, RuntimeConfig
 
 logger = logging.getLogger("livequiz.local")
@@ -185,11 +186,7 @@ def stop_workers(workers: subprocess.Popen[bytes]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    logging.basicConfig(
-        level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # pika logs every socket it opens and closes at INFO. Its warnings and errors still show.
-    logging.getLogger("pika").setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure_logging(arguments.log_level)
     try:
         # uvloop halves the event loop's cost per post and frame, which the gateway, the
         # @connections API and the REST app share.

@@ -27,6 +27,7 @@ from livequiz.config import get_settings
 from livequiz.errors import ConfigError
 from livequiz.events import close_publishers
 from livequiz.local.gauges import stop_watching_queues, watch_queues
+from livequiz.local.logs import configure_logging
 from livequiz.local.mapping import DEFAULT_BATCH_SIZE, DEFAULT_BATCHING_WINDOW_S, start_mappings
 from livequiz.local.routes import DEFAULT_FUNCTION_TIMEOUT_S, default_mappings
 
@@ -62,10 +63,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    logging.basicConfig(
-        level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("pika").setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure_logging(arguments.log_level)
     stop_requested = threading.Event()
 
     def request_stop(signal_number: int, frame: FrameType | None) -> None:
