@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import pika
 import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from livequiz import metrics
 from livequiz.config import Settings
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 # A scrape that waits longer than this for RabbitMQ gets no queue sample.
 BROKER_TIMEOUT_S = 2.0
+# The name of the queue-depth connection in RabbitMQ's connection list.
+CONNECTION_NAME = "livequiz queue depths"
 
 
 def watch_connections(registry: ConnectionRegistry) -> None:
@@ -65,12 +68,18 @@ class QueueDepths:
 
     def __call__(self) -> Mapping[tuple[str, ...], float]:
         with self._lock:
-            try:
-                return self._read()
-            except pika.exceptions.AMQPError as error:
-                logger.warning("reading queue depths from RabbitMQ failed: %r", error)
-                self._close()
-                return {}
+            # A second attempt on a new connection, because the broker may have closed the
+            # one kept since the last scrape.
+            for attempt in (1, 2):
+                try:
+                    return self._read()
+                except (pika.exceptions.AMQPError, AMQPConnectorException) as error:
+                    self._close()
+                    if attempt == 2:
+                        logger.warning("reading queue depths from RabbitMQ failed: %r", error)
+                    else:
+                        logger.info("reading queue depths failed, reconnecting: %r", error)
+            return {}
 
     def _read(self) -> dict[tuple[str, ...], float]:
         depths: dict[tuple[str, ...], float] = {}
@@ -96,6 +105,11 @@ class QueueDepths:
             parameters.blocked_connection_timeout = BROKER_TIMEOUT_S
             parameters.socket_timeout = BROKER_TIMEOUT_S
             parameters.connection_attempts = 1
+            parameters.stack_timeout = BROKER_TIMEOUT_S
+            # No heartbeats: the connection does no I/O between scrapes, which may be minutes
+            # apart, and a blocking connection sends heartbeats only while it does I/O.
+            parameters.heartbeat = 0
+            parameters.client_properties = {"connection_name": CONNECTION_NAME}
             self._connection = pika.BlockingConnection(parameters)
             self._channel = None
             logger.info("opened a RabbitMQ connection to read queue depths")

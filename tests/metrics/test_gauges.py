@@ -1,6 +1,7 @@
 """The gauges read at scrape time: open connections from the gateway, queue depths from RabbitMQ."""
 
 import asyncio
+import subprocess
 import uuid
 from collections.abc import Iterator
 
@@ -12,7 +13,7 @@ from websockets.asyncio.client import connect
 
 from livequiz.config import Settings
 from livequiz.events import DEAD_LETTER_EXCHANGE_SUFFIX
-from livequiz.local.gauges import QueueDepths
+from livequiz.local.gauges import CONNECTION_NAME, QueueDepths
 from livequiz.local.runtime import LocalRuntime
 from tests.support import GameFixture
 
@@ -99,6 +100,41 @@ def test_queue_depths_read_from_rabbitmq(depth_settings: Settings) -> None:
         method, _, _ = channel.basic_get(persist, auto_ack=True)
         assert method is not None
         assert depths()[("persist",)] == 2
+    finally:
+        depths.close()
+        connection.close()
+
+
+def close_named_connection(name: str) -> None:
+    """Close, through rabbitmqctl, the broker's one connection whose client named it ``name``."""
+    command = ["rabbitmqctl", "list_connections", "pid", "client_properties", "--quiet"]
+    listed = subprocess.run(
+        [*command, "--no-table-headers"], capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0, listed.stderr
+    marker = f'{{"connection_name","{name}"}}'
+    pids = [line.split("\t", 1)[0] for line in listed.stdout.splitlines() if marker in line]
+    assert len(pids) == 1, listed.stdout
+    closed = subprocess.run(
+        ["rabbitmqctl", "close_connection", pids[0], "closed by a test"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert closed.returncode == 0, closed.stderr
+
+
+def test_queue_depths_survive_closed_connection(depth_settings: Settings) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(depth_settings.rabbitmq_url))
+    channel = connection.channel()
+    channel.queue_declare(depth_settings.persist_queue)
+    depths = QueueDepths(depth_settings)
+    try:
+        assert depths() == {("persist",): 0}
+        # The broker closes the kept connection between two scrapes, as after an idle timeout.
+        close_named_connection(CONNECTION_NAME)
+        channel.basic_publish("", depth_settings.persist_queue, b"after the close")
+        assert depths() == {("persist",): 1}
     finally:
         depths.close()
         connection.close()
