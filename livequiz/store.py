@@ -600,5 +600,18 @@ class GameStore:
         return int(pipe.execute()[0])
 
 
+# Every command of the game is one round trip of a few milliseconds, so a Redis that does not
+# answer within these is down or stalled, and the caller gets redis.TimeoutError instead of a
+# thread (or the local gateway's event loop) held for good.
+REDIS_CONNECT_TIMEOUT_S = 2.0
+REDIS_SOCKET_TIMEOUT_S = 5.0
+
+
 def connect_redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        health_check_interval=30,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+        socket_timeout=REDIS_SOCKET_TIMEOUT_S,
+    )

@@ -118,10 +118,10 @@ class ManagementApi:
 
 
 async def serve_metrics(request: Request) -> Response:
-    # NOTE: these are the metrics of this process only: the WebSocket route handlers run here,
-    # but ``python -m livequiz.local`` runs the queue mappings in a child process, whose
-    # metrics no endpoint serves yet.
-    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    # A scrape reads Redis and may read RabbitMQ for the collected gauges, so it runs on a
+    # worker thread: the event loop carries every WebSocket connection of the gateway.
+    body = await asyncio.to_thread(generate_latest, metrics.REGISTRY)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def describe(connection: Connection) -> dict[str, Any]:

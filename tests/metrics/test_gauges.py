@@ -2,6 +2,7 @@
 
 import asyncio
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -11,9 +12,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
+from livequiz import metrics
 from livequiz.config import Settings
 from livequiz.events import DEAD_LETTER_EXCHANGE_SUFFIX
-from livequiz.local.gauges import CONNECTION_NAME, QueueDepths
+from livequiz.local.gauges import CONNECTION_NAME, QueueDepths, watch_connections
 from livequiz.local.runtime import LocalRuntime
 from tests.support import GameFixture
 
@@ -145,3 +147,32 @@ def test_queue_depths_empty_when_broker_unreachable(settings: Settings) -> None:
     depths = QueueDepths(unreachable)
     assert depths() == {}
     depths.close()
+
+
+def test_scrape_leaves_gateway_serving(runtime: LocalRuntime) -> None:
+    """A scrape whose gauge source hangs does not hold the gateway's event loop."""
+    entered = threading.Event()
+    release = threading.Event()
+
+    def hanging() -> dict[tuple[str, ...], float]:
+        entered.set()
+        release.wait(timeout=60)
+        return {(): 1}
+
+    metrics.collect_from("connections_open", hanging)
+    scrape_result: list[int] = []
+    scraper = threading.Thread(
+        target=lambda: scrape_result.append(httpx.get(runtime.metrics_url, timeout=60).status_code)
+    )
+    scraper.start()
+    try:
+        assert entered.wait(timeout=30)
+        # The @connections API runs on the same loop as the gateway: it answers meanwhile.
+        gone = httpx.get(f"{runtime.management_url}/@connections/NoSuchConn0=", timeout=30)
+        assert gone.status_code == 410
+        assert scraper.is_alive()
+    finally:
+        release.set()
+        scraper.join(timeout=30)
+        watch_connections(runtime.runtime.registry)
+    assert scrape_result == [200]
