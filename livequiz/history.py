@@ -322,6 +322,16 @@ def prepare(messages: Iterable[ReceivedMessage], dead_letter: DeadLetter) -> lis
     ]
 
 
+def recorded_event_ids(engine: Engine, event_ids: Iterable[str]) -> set[str]:
+    """Return those of ``event_ids`` that have a game_events row."""
+    wanted = sorted(set(event_ids))
+    if not wanted:
+        return set()
+    query = sa.select(db.game_events.c.event_id).where(db.game_events.c.event_id.in_(wanted))
+    with engine.connect() as connection:
+        return set(connection.scalars(query))
+
+
 def persist_batch(
     engine: Engine,
     messages: list[ReceivedMessage],

@@ -202,7 +202,8 @@ METRICS: dict[str, MetricDefinition] = {
         MetricDefinition(
             "persist_rows_total",
             Kind.COUNTER,
-            "Events the persist function wrote to MySQL, each as one game_events row.",
+            "Events the persist function wrote to MySQL as new game_events rows. A repeat of "
+            "an event already stored adds no row and is not counted.",
             MetricUnit.Count,
         ),
         MetricDefinition(

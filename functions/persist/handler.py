@@ -32,13 +32,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
         "persisting batch",
         extra={"events": len(messages), "games": games, "redelivered": redelivered},
     )
+    engine = db.engine(settings.mysql_url)
+    known = [message.event.id for message in messages if message.event.type in history.PAYLOADS]
+    # Repeats of stored events (redeliveries, re-published answers) add no row, so only the
+    # events that had none before and have one now count as rows written.
+    before = history.recorded_event_ids(engine, known)
     processed = history.persist_batch(
-        db.engine(settings.mysql_url), messages, publisher(settings).dead_letter, stored_answers
+        engine, messages, publisher(settings).dead_letter, stored_answers
     )
-    # persist_batch also counts the events of unknown types that it leaves out.
-    ignored = sum(1 for message in messages if message.event.type not in history.PAYLOADS)
-    if processed > ignored:
-        metrics.count("persist_rows_total", processed - ignored)
+    written = len(history.recorded_event_ids(engine, known) - before)
+    if written:
+        metrics.count("persist_rows_total", written)
     written_ms = now_ms()
     for message in messages:
         if message.event.type in history.PAYLOADS:
