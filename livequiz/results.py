@@ -49,6 +49,16 @@ def ranking_order(players: Any) -> list[sa.UnaryExpression[Any]]:
     ]
 
 
+def players_hidden(options: dict[str, Any] | None, ended: bool) -> bool:
+    """Tell whether a game's leaderboard option hides ranks and scores from its players.
+
+    Survey mode ("never") hides them always, and "end" until the game has ended. The host's
+    report has them either way.
+    """
+    shown = (options or {}).get("leaderboard", "every_question")
+    return shown == "never" or (shown == "end" and not ended)
+
+
 def game_results(engine: Engine, game_id: str) -> GameResults:
     """Read a game's results, or raise ``NotFoundError`` if MySQL has no such game.
 
@@ -85,10 +95,7 @@ def game_results(engine: Engine, game_id: str) -> GameResults:
                 <= (-1 if game.revealed_through is None else game.revealed_through),
             )
         )
-        shown = (game.options or {}).get("leaderboard", "every_question")
-        # The game's leaderboard option applies here too: no ranking in survey mode, and with
-        # "end" none until the game has ended. The host's report has it either way.
-        hidden = shown == "never" or (shown == "end" and not ended)
+        hidden = players_hidden(game.options, ended)
         player_rows = (
             [] if hidden else connection.execute(_player_query(game_id, ended, counted)).all()
         )
@@ -196,9 +203,10 @@ class PlayedGame:
     date: datetime
     status: str
     nickname: str
-    # The rank so far while the game runs; None for a kicked player.
+    # The rank so far while the game runs; None for a kicked player, and with the score
+    # where the game's leaderboard option hides them (players_hidden).
     rank: int | None
-    score: int
+    score: int | None
     player_count: int
 
 
@@ -260,8 +268,12 @@ def user_history(engine: Engine, user_id: int, limit: int, offset: int) -> UserH
             )
             continue
         own = standings[(row.game_id, row.player_id)]
-        rank, score = (None if own.kicked else own.position), own.total_score
-        if game.status != db.GameStatus.ENDED.value:
+        ended = game.status == db.GameStatus.ENDED.value
+        rank: int | None = None if own.kicked else own.position
+        score: int | None = own.total_score
+        if players_hidden(game.options, ended):
+            rank = score = None
+        elif not ended:
             # As in the public results: only revealed questions count while a game runs.
             rank, score = _running_standing(engine, row.game_id, row.player_id)
         result.append(
@@ -293,6 +305,7 @@ def _game_details(connection: Connection, game_ids: list[str]) -> dict[str, Any]
             games.id,
             db.quizzes.c.title,
             games.status,
+            games.options,
             sa.func.coalesce(games.started_at, games.created_at).label("date"),
             player_count.label("player_count"),
         )

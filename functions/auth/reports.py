@@ -82,7 +82,8 @@ class PlayedGameOut(BaseModel):
     status: str
     nickname: str
     rank: int | None
-    score: int
+    # None where the game's leaderboard option hides scores from its players.
+    score: int | None
     player_count: int
 
 

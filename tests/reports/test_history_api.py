@@ -154,6 +154,34 @@ def test_kicked_player_has_no_rank(
     ]
 
 
+@pytest.mark.parametrize(
+    ("leaderboard", "status", "shown"),
+    [("never", "ended", False), ("end", "running", False), ("end", "ended", True)],
+)
+def test_history_follows_leaderboard_option(
+    client: TestClient,
+    engine: Engine,
+    report_settings: Settings,
+    report_game: ReportGame,
+    leaderboard: str,
+    status: str,
+    shown: bool,
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(db.games)
+            .where(db.games.c.id == report_game.game_id)
+            .values(options={"leaderboard": leaderboard}, status=status)
+        )
+    (game,) = read_history(client, report_settings, report_game.users.player)["games"]
+    assert game["nickname"] == "Bob"
+    if shown:
+        assert (game["rank"], game["score"]) == (3, 2500)
+    else:
+        assert game["rank"] is None
+        assert game["score"] is None
+
+
 def test_stranger_history_empty(
     client: TestClient, report_settings: Settings, report_game: ReportGame
 ) -> None:
