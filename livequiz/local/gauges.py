@@ -1,7 +1,8 @@
 """Sources of the collected gauges of ``livequiz.metrics``, read when Prometheus scrapes.
 
 - ``connections_open`` and ``game_connections_open`` come from the gateway's open connections,
-  each matched to its game through its connection record in Redis.
+  each matched to its game through its connection record in Redis; the second exports the
+  ``MAX_GAME_SERIES`` games with the most connections.
 - ``queue_messages`` comes from RabbitMQ: a passive declare of each work queue and its
   dead-letter queue returns the count of messages ready in it.
 """
@@ -9,7 +10,7 @@
 import logging
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pika
 import pika.exceptions
@@ -19,11 +20,14 @@ from pika.adapters.utils.connection_workflow import AMQPConnectorException
 from livequiz import metrics
 from livequiz.config import Settings
 from livequiz.events import DEAD_LETTER_EXCHANGE_SUFFIX
-from livequiz.local.connections import ConnectionRegistry
+from livequiz.local.connections import Connection, ConnectionRegistry
 from livequiz.services import game_store
 
 logger = logging.getLogger(__name__)
 
+# The per-game gauge exports the games with the most open connections only, so that games
+# created in bulk cannot add series without bound.
+MAX_GAME_SERIES = 200
 # A scrape that waits longer than this for RabbitMQ gets no queue sample.
 BROKER_TIMEOUT_S = 2.0
 # The name of the queue-depth connection in RabbitMQ's connection list.
@@ -36,13 +40,17 @@ def watch_connections(registry: ConnectionRegistry) -> None:
     def total() -> Mapping[tuple[str, ...], float]:
         return {(): len(registry)}
 
-    def by_game() -> Mapping[tuple[str, ...], float]:
-        ids = [connection.connection_id for connection in registry]
-        games = game_store().games_of(ids)
-        return {(game,): count for game, count in Counter(games.values()).items()}
-
     metrics.collect_from("connections_open", total)
-    metrics.collect_from("game_connections_open", by_game)
+    metrics.collect_from("game_connections_open", lambda: game_connection_counts(registry))
+
+
+def game_connection_counts(
+    registry: Iterable[Connection], limit: int = MAX_GAME_SERIES
+) -> Mapping[tuple[str, ...], float]:
+    """Count the open connections of each game, for the ``limit`` games with the most."""
+    ids = [connection.connection_id for connection in registry]
+    games = Counter(game_store().games_of(ids).values())
+    return {(game,): count for game, count in games.most_common(limit)}
 
 
 def stop_watching_connections() -> None:

@@ -5,6 +5,7 @@ import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import httpx
 import pika
@@ -15,7 +16,12 @@ from websockets.asyncio.client import connect
 from livequiz import metrics
 from livequiz.config import Settings
 from livequiz.events import DEAD_LETTER_EXCHANGE_SUFFIX
-from livequiz.local.gauges import CONNECTION_NAME, QueueDepths, watch_connections
+from livequiz.local.gauges import (
+    CONNECTION_NAME,
+    QueueDepths,
+    game_connection_counts,
+    watch_connections,
+)
 from livequiz.local.runtime import LocalRuntime
 from tests.support import GameFixture
 
@@ -63,6 +69,21 @@ def test_connection_gauges_follow_the_gateway(make_game, runtime: LocalRuntime) 
         return counts
 
     assert asyncio.run(scenario()) == [(3, 3), (2, 2)]
+
+
+def test_game_series_capped_by_connections(make_game) -> None:
+    crowded: GameFixture = make_game()
+    quiet: GameFixture = make_game()
+    for nickname in ("Ada", "Bob"):
+        crowded.add_player(nickname)
+    quiet.add_player("Cy")
+    connected = [crowded.connect(crowded.player_token(name))[0] for name in ("Ada", "Bob")]
+    connected.append(quiet.connect(quiet.player_token("Cy"))[0])
+    registry = [SimpleNamespace(connection_id=connection_id) for connection_id in connected]
+    both = game_connection_counts(registry)  # type: ignore[arg-type]
+    assert both == {(crowded.game_id,): 2, (quiet.game_id,): 1}
+    top = game_connection_counts(registry, limit=1)  # type: ignore[arg-type]
+    assert top == {(crowded.game_id,): 2}
 
 
 @pytest.fixture
