@@ -10,10 +10,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from livequiz import frames
 from livequiz.errors import NotFoundError
 from livequiz.events import Event, now_ms
 from livequiz.ids import ConnectionId, GameId
+from livequiz.payloads import Milliseconds
 from livequiz.rules import GamePhase, GameState
 from livequiz.store import GameStore
 
@@ -31,6 +34,21 @@ FRAME_TYPES = {
     "game.resumed": "resumed",
     "game.ended": "game_ended",
 }
+
+
+# The event of a player's connection that a newer connection of the same player replaced. The
+# connect function publishes it, because ``$connect`` cannot post to any connection. The
+# broadcast function then posts a ``replaced`` frame to the old connection and closes it. The
+# broadcast queue takes ``player.*`` and the persist queue only ``player.kicked``, so nothing
+# stores this event.
+REPLACED_EVENT = "player.replaced"
+
+
+class PlayerReplaced(BaseModel):
+    player_id: str
+    # The connection that was replaced, which the game no longer lists.
+    connection_id: str
+    replaced_at_ms: int = Milliseconds
 
 
 @dataclass

@@ -3,6 +3,10 @@
 ``$connect`` checks the token from the query string and records the connection. A non-2xx
 status makes API Gateway refuse the handshake. It never posts to the connection, because
 API Gateway rejects posts to a connection whose ``$connect`` has not returned yet.
+
+When a player's new connection replaces their older one, ``$connect`` publishes
+``player.replaced``, and the broadcast function tells the old connection and closes it, since
+only that function calls the Management API.
 """
 
 from typing import Any
@@ -11,9 +15,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.logs import entry_point, function_logger
 from livequiz import metrics
+from livequiz.broadcast import REPLACED_EVENT
 from livequiz.config import get_settings
-from livequiz.errors import ClientError, ForbiddenError, NotFoundError
-from livequiz.events import now_ms
+from livequiz.errors import ClientError, ForbiddenError, NotFoundError, ServiceError
+from livequiz.events import Event, now_ms
 from livequiz.ids import ConnectionId, GameId
 from livequiz.services import game_store, play
 from livequiz.store import HOST, ConnectionRecord, Role
@@ -53,11 +58,15 @@ def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         reason = error.code if error.code in metrics.CONNECT_REJECTION_REASONS else "other"
         metrics.count("connects_total", result="rejected", reason=reason)
         return {"statusCode": error.status, "body": error.message}
+    logger.append_keys(game_id=record.game_id, player_id=record.player_id, role=record.role.value)
+    # A player has one live connection, and a new one replaces the old. A host may have
+    # several, so a host's connection never replaces another.
     replaced = game_store().connect(record)
     if record.role is Role.HOST:
         play().host_back(record.game_id)
-    logger.append_keys(game_id=record.game_id, player_id=record.player_id, role=record.role.value)
     logger.info("connected", extra={"replaced_connection_id": replaced})
+    if replaced:
+        _announce_replaced(record, replaced)
     metrics.count("connects_total", result="accepted")
     _count_connections(record.game_id)
     return {"statusCode": 200}
@@ -85,6 +94,26 @@ def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         _count_connections(record.game_id)
     return {"statusCode": 200}
+
+
+def _announce_replaced(record: ConnectionRecord, old: ConnectionId) -> None:
+    """Publish ``player.replaced``, on which the broadcast function sends ``old`` a frame
+    and closes it.
+
+    A failed publish is logged and does not reject the new connection. The old one then stays
+    open but gets no frames, until the client or API Gateway's idle timeout closes it.
+    """
+    at_ms = now_ms()
+    data = {"player_id": record.player_id, "connection_id": old, "replaced_at_ms": at_ms}
+    event_id = f"replaced:{record.game_id}:{old}"
+    event = Event(REPLACED_EVENT, record.game_id, event_id, at_ms, data)
+    try:
+        play().publisher.publish(REPLACED_EVENT, event)
+    except ServiceError:
+        logger.exception(
+            "publishing player.replaced failed; the replaced connection stays open",
+            extra={"replaced_connection_id": old},
+        )
 
 
 def _count_connections(game_id: GameId) -> None:

@@ -1,10 +1,13 @@
 import time
 
 import jwt
+import pytest
 
 from livequiz.config import Settings
+from livequiz.errors import ServiceError
+from livequiz.events import Event, Publisher
 from tests.handlers.conftest import Clock
-from tests.support import GameFixture
+from tests.support import GameFixture, drain
 
 
 def test_connect_records_player(make_game, settings: Settings) -> None:
@@ -116,3 +119,50 @@ def test_reconnect_keeps_score_and_drops_old_connection(make_game, clock: Clock)
     second = game.send(new, {"action": "answer", "question": 1, "choice": 1})
     assert second["type"] == "answer_received"
     assert game.total("Ada") == 950 + 975
+
+
+def test_second_player_connection_publishes_replaced(make_game, settings: Settings) -> None:
+    game: GameFixture = make_game()
+    game.add_player("Ada")
+    first, _ = game.connect(game.player_token("Ada"))
+    second, response = game.connect(game.player_token("Ada"))
+    assert response["statusCode"] == 200
+    assert game.store.connection(first) is None
+    assert game.store.connections(game.game_id) == {second: game.players["Ada"]}
+    events = drain(settings, settings.broadcast_queue, game.game_id)
+    replaced = [event for event in events if event["type"] == "player.replaced"]
+    assert len(replaced) == 1, events
+    assert replaced[0]["id"] == f"replaced:{game.game_id}:{first}"
+    assert replaced[0]["data"]["connection_id"] == first
+    assert replaced[0]["data"]["player_id"] == game.players["Ada"]
+    # persist stores nothing of a replacement, so the event does not reach its queue.
+    persisted = drain(settings, settings.persist_queue, game.game_id)
+    assert [event["type"] for event in persisted] == []
+
+
+def test_first_connections_publish_no_replaced(make_game, settings: Settings) -> None:
+    game: GameFixture = make_game()
+    game.add_player("Ada")
+    game.connect(game.player_token("Ada"))
+    game.connect(game.host_token())
+    # A host may keep several connections, so a second one replaces nothing.
+    game.connect(game.host_token())
+    events = drain(settings, settings.broadcast_queue, game.game_id)
+    assert [event["type"] for event in events] == []
+    assert list(game.store.connections(game.game_id).values()).count("host") == 2
+
+
+def test_replaced_publish_failure_keeps_connection(
+    make_game, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    game: GameFixture = make_game()
+    game.add_player("Ada")
+    game.connect(game.player_token("Ada"))
+
+    def fail_publish(self: Publisher, routing_key: str, event: Event) -> None:
+        raise ServiceError(f"publishing {event.type} {event.id} failed: broker down")
+
+    monkeypatch.setattr(Publisher, "publish", fail_publish)
+    second, response = game.connect(game.player_token("Ada"))
+    assert response["statusCode"] == 200
+    assert game.store.connections(game.game_id) == {second: game.players["Ada"]}

@@ -4,7 +4,9 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosedOK
 
 from functions.broadcast import handler as broadcast_function
 from livequiz import rules
@@ -16,7 +18,7 @@ from livequiz.local.runtime import LocalRuntime
 from livequiz.quizzes import stored_question
 from livequiz.store import ConnectionRecord, Role
 from tests.conftest import scaled
-from tests.support import GameFixture, context, question, rmq_event
+from tests.support import GameFixture, context, drain, question, rmq_event
 
 WAIT_S = scaled(5.0)
 
@@ -162,3 +164,52 @@ def test_gone_last_unanswered_player_closes_question(runtime, fanout, settings: 
     online = game.store.redis.hkeys(game.store.key(game.game_id, "online"))
     assert game.players["Cy"] not in online
     assert game.store.state(game.game_id).phase == "question_closed"
+
+
+def test_replaced_connection_gets_frame_and_closes(runtime, fanout, settings: Settings) -> None:
+    game = GameFixture(settings, [question()])
+    game.add_player("Ada")
+    game.open_first_question()
+    token = game.player_token("Ada")
+
+    async def scenario() -> None:
+        [first] = await open_clients(runtime, [token])
+        [second] = await open_clients(runtime, [token])
+        found = drain(settings, settings.broadcast_queue, game.game_id)
+        replaced = [Event.from_json(json.dumps(message).encode()) for message in found]
+        assert [event.type for event in replaced] == ["player.replaced"]
+        result = await asyncio.to_thread(
+            broadcast_function.handler,
+            rmq_event(settings.broadcast_queue, replaced),
+            context("broadcast"),
+        )
+        assert result == {"processed": 1, "sent": 1, "gone": 0, "failed": 0}
+        frame = await next_frame(first)
+        assert frame["type"] == "replaced"
+        assert frame["game"] == game.game_id
+        assert "seq" not in frame
+        with pytest.raises(ConnectionClosedOK):
+            await asyncio.wait_for(first.recv(), WAIT_S)
+        assert first.close_code == 1000
+        # The new connection plays on and gets the game's frames.
+        await asyncio.to_thread(
+            broadcast_function.handler, scores_event(settings, game, 1), context("broadcast")
+        )
+        assert (await next_frame(second))["type"] == "answered"
+        assert list(game.store.connections(game.game_id).values()) == [game.players["Ada"]]
+        await second.close()
+
+    asyncio.run(scenario())
+
+
+def test_replaced_event_again_closes_nothing(runtime, fanout, settings: Settings) -> None:
+    game = GameFixture(settings, [question()])
+    game.add_player("Ada")
+    gone = ConnectionId("ClosedConnId=")
+    data = {"player_id": game.players["Ada"], "connection_id": gone, "replaced_at_ms": now_ms()}
+    event = Event("player.replaced", game.game_id, f"replaced:{game.game_id}:{gone}", 1, data)
+    # A redelivered event names a connection that the first delivery closed already.
+    result = broadcast_function.handler(
+        rmq_event(settings.broadcast_queue, [event]), context("broadcast")
+    )
+    assert result == {"processed": 1, "sent": 0, "gone": 1, "failed": 0}
