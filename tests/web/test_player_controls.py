@@ -158,3 +158,48 @@ def test_dropped_connection_resumes(
     expect_verdict(page, "Right!")
     assert stored_session(page, game.game_id) == session
     assert host.send("sync")["players"] == 1
+
+
+def copy_session(source: Page, target: User) -> None:
+    """Give ``target``'s browser the player's stored seat, as a second device of theirs."""
+    entries = source.evaluate("() => Object.entries(localStorage)")
+    target.context.add_init_script(
+        "for (const [key, value] of " + json.dumps(entries) + ") localStorage.setItem(key, value);"
+    )
+
+
+def test_second_device_takes_seat_and_back(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+    screenshot: Callable[[Page, str], Any],
+) -> None:
+    quiz = two_question_quiz()
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    first = open_user("first device").page
+    join_by_link(first, game.pin, "Twice")
+    player_id = stored_session(first, game.game_id)["playerId"]
+    second_user = open_user("second device")
+    copy_session(first, second_user)
+    second = second_user.page
+
+    second.goto(f"/play?pin={game.pin}")
+    expect(second.locator("#lobby-title")).to_have_text("You're in!")
+    expect(first.locator("#message-title")).to_have_text("Playing in another tab")
+    expect(first.locator(".connection")).to_have_text("Playing elsewhere")
+    screenshot(first, "player-replaced-phone")
+
+    # The first page no longer reconnects, so the question reaches only the second.
+    assert host.send("start")["type"] == "ok"
+    expect_question(second, quiz["questions"][0]["text"])
+    expect(first.locator("#message-title")).to_have_text("Playing in another tab")
+    connections = game_store().connections(GameId(game.game_id))
+    assert sorted(connections.values()) == sorted(["host", player_id])
+
+    first.get_by_role("button", name="Play here").click()
+    expect_question(first, quiz["questions"][0]["text"])
+    expect(second.locator("#message-title")).to_have_text("Playing in another tab")
+    first.get_by_role("button", name=re.compile("Mercury")).click()
+    expect_verdict(first, "Right!")
+    assert host.send("sync")["online"] == 1

@@ -137,6 +137,9 @@ export class PlayerGame {
       case "kicked":
         this.kicked();
         break;
+      case "replaced":
+        this.replaced();
+        break;
       case "answer_received":
         this.answerReceived(frame);
         break;
@@ -388,6 +391,30 @@ export class PlayerGame {
         "You were removed",
         ["The host removed you from this game."],
         el("button", { type: "button", text: "Join another game", on: { click: () => this.onLeave("") } }),
+      ),
+    );
+    this.focusHeading();
+  }
+
+  /**
+   * Another tab or device of this player connected, and the server closes this connection.
+   * The page stops reconnecting, since a reconnect would take the seat back from the other
+   * tab, and offers to do that on request.
+   */
+  replaced() {
+    this.stop();
+    this.connection.dataset.state = "replaced";
+    setText(this.connection, "Playing elsewhere");
+    this.clearNotice();
+    this.show(
+      "replaced",
+      messageView(
+        "Playing in another tab",
+        [
+          "This game is now open in another tab or on another device, and your answers go from there.",
+          "Press \u201cPlay here\u201d to play in this tab instead.",
+        ],
+        el("button", { type: "button", text: "Play here", on: { click: () => this.start() } }),
       ),
     );
     this.focusHeading();
