@@ -481,7 +481,7 @@ class Play:
     def sync(self, game_id: GameId, viewer: str, now_ms: int) -> dict[str, Any]:
         """Build the game's state as one client needs it after connecting: the phase, the open
         question with the time left by the server's deadline, a player's own answer and score,
-        and after a reveal the reveal frame."""
+        and after a reveal the reveal frame, also during a pause after it."""
         state = self._state(game_id, now_ms)
         frame: dict[str, Any] = {
             "type": "state",
@@ -502,8 +502,13 @@ class Play:
             elif state.phase is GamePhase.PAUSED:
                 frame["remaining_ms"] = state.remaining_ms
                 frame["pause_reason"] = state.pause_reason
-        if state.phase is GamePhase.QUESTION_CLOSED and state.revealed:
-            # A client that reconnects after the reveal gets the reveal frame it missed.
+                frame["paused_from"] = state.paused_from.value if state.paused_from else None
+        closed = state.phase is GamePhase.QUESTION_CLOSED or (
+            state.phase is GamePhase.PAUSED and state.paused_from is GamePhase.QUESTION_CLOSED
+        )
+        if closed and state.revealed:
+            # A client that reconnects after the reveal gets the reveal frame it missed, also
+            # while the host pauses after it.
             data = self.reveal_data(game_id, state)
             frame["reveal"] = broadcast.reveal_frame(self.store, game_id, state, data, viewer)
         if viewer == "host":

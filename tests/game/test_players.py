@@ -106,6 +106,28 @@ def test_sync_while_paused(make_table: Callable[..., Table]) -> None:
     assert reply["pause_reason"] == "host"
     assert "deadline_ms" not in reply
     assert reply["you"]["score"] == 950
+    assert reply["paused_from"] == "question_open"
+    assert "reveal" not in reply
+
+
+def test_sync_paused_after_reveal_has_reveal(make_table: Callable[..., Table]) -> None:
+    table = reconnected_mid_question(make_table)
+    table.answer("Bob", 1, choice=0)
+    table.command("pause")
+    player = table.game.send(table.connections["Ada"], {"action": "sync"})
+    assert player["phase"] == "paused"
+    assert player["paused_from"] == "question_closed"
+    assert player["reveal"]["question"] == 1
+    assert player["reveal"]["correct"] == 1
+    assert player["reveal"]["you"]["points"] == 1000
+    host = table.command("sync")
+    assert host["paused_from"] == "question_closed"
+    assert host["reveal"]["distribution"] == {"counts": [1, 1, 0, 0]}
+    # After the resume the game is closed and revealed again, as before the pause.
+    table.command("resume")
+    resumed = table.game.send(table.connections["Bob"], {"action": "sync"})
+    assert resumed["phase"] == "question_closed"
+    assert resumed["reveal"]["you"]["correct"] is False
 
 
 # Late joins

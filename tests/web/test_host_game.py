@@ -147,3 +147,28 @@ def test_host_manual_reveal_survey(
     page.get_by_role("button", name="Finish game").click()
     expect(page.get_by_role("heading", name="Game over")).to_be_visible()
     expect(page.get_by_text("This game shows no ranking (survey mode).")).to_be_visible()
+
+
+def test_host_reload_paused_after_reveal(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    page = open_user("host", "projector").page
+    game = open_lobby(page, rest)
+    ada = seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
+
+    page.get_by_role("button", name="Start game").click()
+    expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][0]["text"])
+    assert ada.send("answer", question=0, choice=1)["type"] == "answer_received"
+    expect(page.locator(".reveal-summary")).to_have_text("1 of 1 answered right")
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator(".paused-note")).to_have_text("Paused. Press “Resume” to go on.")
+
+    page.reload()
+    expect(page.locator(".connection")).to_have_text("Connected")
+    expect(page.locator(".paused-note")).to_have_text("Paused. Press “Resume” to go on.")
+    expect(page.locator(".reveal-summary")).to_have_text("1 of 1 answered right")
+    page.get_by_role("button", name="Resume").click()
+    expect(page.locator(".paused-note")).to_have_count(0)
+    expect(page.locator(".reveal-summary")).to_have_text("1 of 1 answered right")
+    expect(page.get_by_role("button", name="Next question")).to_be_enabled()

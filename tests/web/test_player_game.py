@@ -291,6 +291,34 @@ def test_reload_after_reveal_shows_it(
     expect(explanation).to_be_visible()
 
 
+def test_reload_paused_after_reveal(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = mixed_quiz()
+    quiz["questions"] = quiz["questions"][:2]
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Paused Late")
+
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    page.keyboard.press("2")
+    expect_verdict(page, "Right!")
+    assert host.send("pause")["type"] == "ok"
+    expect(page.locator("#paused-title")).to_have_text("Paused")
+    # A closed question has no time left, so the paused screen shows no countdown.
+    expect(page.locator(".countdown")).to_have_count(0)
+    page.reload()
+    expect(page.locator("#paused-title")).to_have_text("Paused")
+    # The reply to sync carried the reveal, so the resume shows it, not "Waiting for the results".
+    assert host.send("resume")["type"] == "ok"
+    expect_verdict(page, "Right!")
+    expect(page.get_by_text("Mercury orbits at 0.39 AU.")).to_be_visible()
+
+
 def test_markup_nickname_shown_as_text(
     open_user: Callable[..., User],
     rest: RestClient,

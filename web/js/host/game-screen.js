@@ -299,9 +299,16 @@ class GameScreen {
         this.drawStageForClosed();
       }
     } else if (frame.phase === "paused") {
-      this.pausedFrom = this.pausedFrom || "question_open";
-      this.drawQuestion();
-      this.countdown.pause(frame.remaining_ms || 0, frame.limit_ms);
+      this.pausedFrom = frame.paused_from || this.pausedFrom || "question_open";
+      if (this.pausedFrom === "question_closed") {
+        // Paused after the close: the stage shows the closed question, with its reveal if the
+        // reply carries one.
+        this.reveal = frame.reveal || this.reveal;
+        this.drawStageForClosed();
+      } else {
+        this.drawQuestion();
+        this.countdown.pause(frame.remaining_ms || 0, frame.limit_ms);
+      }
       this.drawPaused(frame.pause_reason);
     } else if (frame.phase === "ended") {
       this.drawEnd(null);

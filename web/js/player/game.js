@@ -181,7 +181,12 @@ export class PlayerGame {
         this.show(`closed:${state.question}`, closedView(this.question, null, Boolean(you.answer)));
       }
     } else if (state.phase === "paused") {
-      this.showPaused(state.pause_reason, state.remaining_ms, state.limit_ms);
+      if (state.reveal) {
+        // Paused after the reveal: the reveal shows again once the host resumes.
+        this.reveals.set(state.question, state.reveal);
+      }
+      const open = state.paused_from !== "question_closed";
+      this.showPaused(state.pause_reason, open ? state.remaining_ms : null, state.limit_ms);
     } else if (state.phase === "ended") {
       this.showFinalResults();
     }
@@ -302,8 +307,10 @@ export class PlayerGame {
   }
 
   pause(frame) {
+    // A closed question has no time left to show.
+    const open = this.phase === "question_open";
     this.phase = "paused";
-    this.showPaused(frame.reason, frame.remaining_ms, this.question?.limitMs);
+    this.showPaused(frame.reason, open ? frame.remaining_ms : null, this.question?.limitMs);
   }
 
   showPaused(reason, remainingMs, limitMs) {
