@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from rich.console import Console
 
+import functions.auth.app  # noqa: F401
 from functions.broadcast import handler as broadcast_function
 from livequiz import db, tracing
 from livequiz.config import Settings, get_settings
@@ -27,6 +28,19 @@ from livequiz.local.runtime import LocalRuntime, RuntimeConfig
 from livequiz.store import GameStore, connect_redis
 from tests.conftest import scaled
 from tests.tracing.servers import BlackHole, ClosedPort, FakeIntake
+
+# Importing functions.auth.app made Mangum create an event loop and set it as the main
+# thread's. The first asyncio.run() unsets it, and the loop would then be garbage-collected
+# unclosed, which pytest reports as an unraisable ResourceWarning. This reference keeps it
+# until close_mangum_loop closes it.
+MANGUM_LOOP = asyncio.get_event_loop_policy().get_event_loop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_mangum_loop() -> Iterator[None]:
+    yield
+    if not MANGUM_LOOP.is_running():
+        MANGUM_LOOP.close()
 
 
 @dataclass
