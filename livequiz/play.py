@@ -527,6 +527,11 @@ class Play:
             answer = self.store.answer(game_id, state.question, player_id)
             if answer is not None:
                 mine: dict[str, Any] = {"response": answer.get("response")}
+                spec, _ = self.spec(game_id, state.question)
+                if isinstance(spec, questions.Ordering) and answer.get("response") is not None:
+                    # The response indexes the items in their right order, which the page
+                    # does not know before the reveal, so the items come in the player's order.
+                    mine["items"] = [spec.items[index] for index in answer["response"]]
                 if state.revealed:
                     mine.update(correct=answer["correct"], points=answer["points"])
                 else:

@@ -150,3 +150,17 @@ def test_every_kind_final_ranking(make_table: Callable[..., Table]) -> None:
     ]
     assert [player["total"] for player in players] == [6125, 2812]
     assert [player["rank"] for player in players] == [1, 2]
+
+
+def test_sync_names_ordering_items_in_order(make_table: Callable[..., Table]) -> None:
+    table = make_table([QUESTIONS[5], single()])
+    table.command("start")
+    table.clock.advance(1000)
+    # Shown as [horse, cat, ant, whale], so Bob's positions put cat, ant, horse, whale.
+    table.answer("Bob", 0, order=[1, 2, 0, 3])
+    # Ada has not answered, so the question is open and nothing is revealed.
+    reply = table.game.send(table.connections["Bob"], {"action": "sync"})
+    assert reply["phase"] == "question_open"
+    assert reply["you"]["answer"]["response"] == [1, 0, 2, 3]
+    assert reply["you"]["answer"]["items"] == ["cat", "ant", "horse", "whale"]
+    assert "correct" not in reply["you"]["answer"]

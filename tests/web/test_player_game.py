@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 import redis
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from livequiz.config import Settings
-from tests.web.conftest import GameClient, RestClient, User
+from livequiz.local.runtime import RuntimeThread
+from tests.web.conftest import VIEWPORTS, GameClient, RestClient, User
 
 # Long enough that a slow machine answers in time. Every question closes when the player has
 # answered, so a passing test never waits for it.
@@ -120,8 +121,10 @@ def test_player_plays_every_type(
     expect(page.locator(".option")).to_have_count(3)
     assert_no_horizontal_scroll(page, "single question")
     screenshot(page, "player-question-phone")
+    expect(page.get_by_text("Pick one. Keys 1 to 3 choose too.")).to_be_visible()
     page.get_by_role("button", name=re.compile("Mercury")).click()
     expect_verdict(page, "Right!")
+    expect(page.locator("#your-answer")).to_have_text("Mercury")
     expect(page.locator("#right-answer")).to_contain_text("Mercury")
     expect(page.locator("#explanation")).to_have_text("Mercury orbits at 0.39 AU.")
     expect(page.locator("[data-stat=streak] dd")).to_have_text("1")
@@ -135,8 +138,10 @@ def test_player_plays_every_type(
 
     # true_false: the number key 1 picks True
     expect_question(page, texts[1])
+    expect(page.get_by_text("Pick one. Keys 1 and 2 choose too.")).to_be_visible()
     page.keyboard.press("1")
     expect_verdict(page, "Right!")
+    expect(page.locator("#your-answer")).to_have_text("True")
     expect(page.locator("[data-stat=streak] dd")).to_have_text("2")
     expect(page.locator("[data-stat=points] dd")).to_contain_text("+100 streak bonus")
     assert host.send("next")["type"] == "ok"
@@ -149,6 +154,7 @@ def test_player_plays_every_type(
     page.get_by_role("button", name="Submit answer").focus()
     page.keyboard.press("Enter")
     expect_verdict(page, "Right!")
+    expect(page.locator("#your-answer .option-tag")).to_have_text(["2", "5"])
     assert host.send("next")["type"] == "ok"
 
     # type_answer: typed with other case and spaces, sent with Enter
@@ -157,16 +163,19 @@ def test_player_plays_every_type(
     page.keyboard.type("  budapest ")
     page.keyboard.press("Enter")
     expect_verdict(page, "Right!")
+    expect(page.locator("#your-answer")).to_have_text("budapest")
     expect(page.locator("#right-answer")).to_have_text("Budapest")
     assert host.send("next")["type"] == "ok"
 
-    # slider: the number typed, then submitted
+    # slider: a number between two steps typed, which the page snaps, then submitted
     expect_question(page, texts[4])
-    page.get_by_label("Or type the number").fill("1969")
+    page.get_by_label("Or type the number").fill("1968.6")
     expect(page.locator(".slider-value")).to_have_text("1969")
+    expect(page.locator("#slider-snap")).to_have_text("1968.6 counts as 1969, the nearest step.")
     screenshot(page, "player-slider-phone")
     page.get_by_role("button", name="Submit answer").click()
     expect_verdict(page, "Right!")
+    expect(page.locator("#your-answer")).to_have_text("1969")
     expect(page.locator("#right-answer")).to_have_text("1969")
     assert host.send("next")["type"] == "ok"
 
@@ -177,6 +186,7 @@ def test_player_plays_every_type(
     screenshot(page, "player-ordering-phone")
     page.get_by_role("button", name="Submit order").click()
     expect_verdict(page, "Right!")
+    expect(page.locator("#your-answer li")).to_have_text(quiz["questions"][5]["items"])
     expect(page.locator("#right-answer li")).to_have_text(quiz["questions"][5]["items"])
     assert host.send("next")["type"] == "ok"
 
@@ -184,6 +194,7 @@ def test_player_plays_every_type(
     expect_question(page, texts[6])
     page.get_by_role("button", name=re.compile("Slider")).click()
     expect_verdict(page, "Thanks for voting!")
+    expect(page.locator("#your-answer")).to_have_text("Slider")
     expect(page.locator("[data-stat=points]")).to_have_count(0)
     assert host.send("next")["type"] == "ok"
 
@@ -258,13 +269,70 @@ def test_answered_question_survives_reload(
     expect_question(page, quiz["questions"][0]["text"])
     page.keyboard.press("2")
     expect(page.locator("#received-title")).to_have_text("Answer received")
+    expect(page.locator("#your-answer")).to_have_text("Mercury")
     expect(page.locator("#answered-count")).to_have_text("1 of 2 players have answered.")
     screenshot(page, "player-received-phone")
     page.reload()
     expect(page.locator("#received-title")).to_have_text("Answer received")
+    expect(page.locator("#your-answer")).to_have_text("Mercury")
     reply = waiting.send("answer", question=0, choice=0)
     assert reply["type"] == "answer_received"
     expect_verdict(page, "Right!")
+
+
+def test_received_order_survives_reload(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = mixed_quiz()
+    quiz["questions"] = [quiz["questions"][5]]
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    waiting = game_client(rest.join(game.pin, "Waiting")["player_token"])
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Orderly")
+
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    mine = ["Earth", "Jupiter", "Phobos", "Moon"]
+    put_in_order(page, mine)
+    page.get_by_role("button", name="Submit order").click()
+    expect(page.locator("#received-title")).to_have_text("Answer received")
+    expect(page.locator("#your-answer li")).to_have_text(mine)
+    # After a reload the order comes from the reply to sync, in the player's order too.
+    page.reload()
+    expect(page.locator("#received-title")).to_have_text("Answer received")
+    expect(page.locator("#your-answer li")).to_have_text(mine)
+    assert waiting.send("answer", question=0, order=[0, 1, 2, 3])["type"] == "answer_received"
+    expect_verdict(page, "Wrong")
+    expect(page.locator("#your-answer li")).to_have_text(mine)
+
+
+def test_touch_phone_hides_key_hints(
+    browser: Browser,
+    web_runtime: RuntimeThread,
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = mixed_quiz()
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    context = browser.new_context(
+        viewport=VIEWPORTS["phone"], base_url=web_runtime.web_url, is_mobile=True, has_touch=True
+    )
+    try:
+        page = context.new_page()
+        join_by_link(page, game.pin, "Thumbs")
+        assert host.send("start")["type"] == "ok"
+        expect_question(page, quiz["questions"][0]["text"])
+        expect(page.get_by_text("Pick one.")).to_be_visible()
+        expect(page.locator(".key-hint")).to_be_hidden()
+        expect(page.locator(".option .key").first).to_be_hidden()
+        page.get_by_role("button", name=re.compile("Mercury")).tap()
+        expect_verdict(page, "Right!")
+    finally:
+        context.close()
 
 
 def test_reload_after_reveal_shows_it(

@@ -41,6 +41,15 @@ function optionButton(index, text, onClick) {
   return paintOption(button, index);
 }
 
+/**
+ * Build the hint that number keys pick options too. CSS shows it only where a keyboard is
+ * likely, a screen with a fine pointer that can hover, and not on touch phones.
+ */
+function keysHint(count, verb) {
+  const keys = count === 2 ? "Keys 1 and 2" : `Keys 1 to ${count}`;
+  return el("span", { class: "key-hint", text: ` ${keys} ${verb} too.` });
+}
+
 /** Return the option index of a number key 1 to 9, or -1. */
 function keyIndex(event) {
   if (event.altKey || event.ctrlKey || event.metaKey) {
@@ -68,7 +77,7 @@ function choiceInput(view, submit) {
   const node = el(
     "div",
     { class: "stack" },
-    el("p", { class: "muted", text: `${hint} Keys 1 to ${choices.length} choose too.` }),
+    el("p", { class: "muted" }, hint, keysHint(choices.length, "choose")),
     el("div", { class: "options", attrs: { role: "group", "aria-label": "Choices" } }, buttons),
   );
   return {
@@ -126,10 +135,7 @@ function multipleInput(view, submit) {
         },
       },
     },
-    el("p", {
-      class: "muted",
-      text: `Pick every right answer, then submit. Keys 1 to ${choices.length} pick too.`,
-    }),
+    el("p", { class: "muted" }, "Pick every right answer, then submit.", keysHint(choices.length, "pick")),
     el("div", { class: "options", attrs: { role: "group", "aria-label": "Choices" } }, buttons),
     send,
   );
@@ -215,9 +221,10 @@ function sliderInput(view, submit) {
   const max = Number(view.max);
   const step = Number(view.step) || 1;
   const places = Math.max(decimals(min), decimals(step));
+  // The nearest position on a step, halves rounded up, as the server snaps a value.
+  const snap = (value) => Number((min + Math.floor((value - min) / step + 0.5) * step).toFixed(places));
   // Start in the middle, on a step.
-  const middle = min + Math.round((max - min) / step / 2) * step;
-  const start = Number(middle.toFixed(places));
+  const start = snap(min + (max - min) / 2);
   const range = el("input", {
     type: "range",
     id: "slider-range",
@@ -226,26 +233,34 @@ function sliderInput(view, submit) {
     step: String(step),
     value: String(start),
   });
+  // step "any": the browser takes any number in range, and the page snaps it to a step.
   const number = el("input", {
     type: "number",
     id: "slider-number",
     min: String(min),
     max: String(max),
-    step: String(step),
+    step: "any",
     value: String(start),
-    attrs: { inputmode: places > 0 ? "decimal" : "numeric" },
+    attrs: { inputmode: places > 0 ? "decimal" : "numeric", "aria-describedby": "slider-snap" },
   });
   const readout = el("output", { class: "slider-value", htmlFor: "slider-range", text: String(start) });
+  const snapNote = el("p", { class: "muted", id: "slider-snap", attrs: { "aria-live": "polite" } });
 
   range.addEventListener("input", () => {
     number.value = range.value;
     readout.textContent = range.value;
+    snapNote.textContent = "";
   });
   number.addEventListener("input", () => {
-    if (number.value !== "" && Number(number.value) >= min && Number(number.value) <= max) {
-      range.value = number.value;
-      readout.textContent = range.value;
+    const typed = Number(number.value);
+    if (number.value === "" || !Number.isFinite(typed) || typed < min || typed > max) {
+      snapNote.textContent = "";
+      return;
     }
+    const snapped = snap(typed);
+    range.value = String(snapped);
+    readout.textContent = String(snapped);
+    snapNote.textContent = snapped === typed ? "" : `${number.value} counts as ${snapped}, the nearest step.`;
   });
 
   const send = el("button", { type: "submit", class: "wide", text: "Submit answer" });
@@ -254,6 +269,7 @@ function sliderInput(view, submit) {
     "form",
     {
       class: "stack",
+      attrs: { novalidate: true },
       on: {
         submit: (event) => {
           event.preventDefault();
@@ -267,7 +283,7 @@ function sliderInput(view, submit) {
           range.disabled = true;
           number.disabled = true;
           send.disabled = true;
-          submit({ value });
+          submit({ value: snap(value) });
         },
       },
     },
@@ -277,6 +293,7 @@ function sliderInput(view, submit) {
     el("div", { class: "row muted" }, el("span", { text: String(min) }), el("span", { text: "to" }), el("span", { text: String(max) })),
     el("label", { htmlFor: "slider-number", text: "Or type the number" }),
     number,
+    snapNote,
     error,
     send,
   );

@@ -9,6 +9,7 @@ import { Countdown } from "./countdown.js";
 import { forgetSession } from "./session.js";
 import {
   closedView,
+  gradedAnswer,
   lobbyView,
   messageView,
   pausedView,
@@ -36,6 +37,23 @@ const FRAME_ERRORS = {
   message_too_large: "The answer is too long. Shorten it and send it again.",
 };
 
+/** Convert the fields of an answer message, as answers.js sends them, for yourAnswer. */
+function sentAnswer(view, fields) {
+  if (Array.isArray(fields.order)) {
+    // Positions in the list as shown.
+    return { items: fields.order.map((position) => (view.items || [])[position]) };
+  }
+  return fields;
+}
+
+/** Convert the player's answer in the reply to sync, for yourAnswer. */
+function syncedAnswer(view, answer) {
+  if (view.type === "ordering") {
+    return Array.isArray(answer.items) ? { items: answer.items } : null;
+  }
+  return gradedAnswer(view.type, answer.response);
+}
+
 export class PlayerGame {
   constructor({ screen, notice, connection, session, wsUrl, onLeave }) {
     this.screen = screen;
@@ -53,6 +71,8 @@ export class PlayerGame {
     this.answeredNode = el("p", { class: "muted", id: "answered-count" });
     this.countdown = new Countdown();
     this.answered = new Set();
+    // The player's answer of each question, in the form views.yourAnswer takes.
+    this.answers = new Map();
     this.reveals = new Map();
     this.screenKey = null;
     this.synced = false;
@@ -160,6 +180,9 @@ export class PlayerGame {
       this.setQuestion(state.question, state.count, state.round, state.view, state.limit_ms);
       if (you.answer) {
         this.answered.add(state.question);
+        if (!this.answers.has(state.question)) {
+          this.answers.set(state.question, syncedAnswer(state.view, you.answer));
+        }
       }
     }
     this.phase = state.phase;
@@ -216,7 +239,8 @@ export class PlayerGame {
   renderOpen() {
     const question = this.question;
     if (this.answered.has(question.index)) {
-      this.show(`received:${question.index}`, receivedView(question, this.countdown, this.answeredNode));
+      const answer = this.answers.get(question.index);
+      this.show(`received:${question.index}`, receivedView(question, this.countdown, this.answeredNode, answer));
       return;
     }
     if (this.input === null) {
@@ -230,6 +254,7 @@ export class PlayerGame {
 
   sendAnswer(fields) {
     const question = this.question;
+    this.answers.set(question.index, sentAnswer(question.view, fields));
     const sentNow = this.socket.send({ action: "answer", question: question.index, ...fields });
     if (!sentNow) {
       this.showNotice("The connection is down. Your answer goes out as soon as it is back.", "connection");

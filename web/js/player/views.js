@@ -135,17 +135,74 @@ export function questionView(question, countdown, input) {
   );
 }
 
-/** Build the screen after the player's answer: the countdown and how many have answered. */
-export function receivedView(question, countdown, answered) {
+/**
+ * Build the screen after the player's answer: the answer sent (see yourAnswer), the countdown
+ * and how many have answered.
+ */
+export function receivedView(question, countdown, answered, answer = null) {
   return el(
     "section",
     { class: "card stack center", attrs: { "aria-labelledby": "received-title" }, dataset: { question: question.index } },
     questionHeading(question),
     el("h1", { id: "received-title", text: "Answer received" }),
+    yourAnswer(question.view, answer, true),
     el("p", { text: "Results come when the time is up or everyone has answered." }),
     countdown.node,
     answered,
   );
+}
+
+/**
+ * Build "Your answer:" and the player's answer, or null without one. `answer` is one of
+ * {choice}, {choices} (indexes into the view's choices), {text}, {value} or {items} (the
+ * ordering items as the player put them).
+ */
+export function yourAnswer(view, answer, centred = false) {
+  if (!answer) {
+    return null;
+  }
+  const choices = view.choices || [];
+  let nodes = [];
+  if (typeof answer.choice === "number") {
+    nodes = [optionTag(answer.choice, choices[answer.choice] ?? `Choice ${answer.choice + 1}`)];
+  } else if (Array.isArray(answer.choices)) {
+    nodes = answer.choices.map((index) => optionTag(index, choices[index] ?? `Choice ${index + 1}`));
+  } else if (typeof answer.text === "string") {
+    nodes = [el("span", { class: "typed", text: answer.text })];
+  } else if (typeof answer.value === "number") {
+    nodes = [el("span", { class: "big", text: String(answer.value) })];
+  } else if (Array.isArray(answer.items)) {
+    nodes = [el("ol", {}, answer.items.map((item) => el("li", { text: item })))];
+  }
+  if (nodes.length === 0) {
+    return null;
+  }
+  return el(
+    "div",
+    { class: "stack your-answer" },
+    el("p", { text: "Your answer:" }),
+    el("div", { class: ["row", centred ? "centred" : ""], id: "your-answer" }, nodes),
+  );
+}
+
+/** Convert a graded response, as a reveal's `you.response` has it, for yourAnswer. */
+export function gradedAnswer(type, response, items = []) {
+  if (response === undefined || response === null) {
+    return null;
+  }
+  switch (type) {
+    case "multiple":
+      return { choices: response };
+    case "type_answer":
+      return { text: String(response) };
+    case "slider":
+      return { value: Number(response) };
+    case "ordering":
+      // Indexes into the items in their right order.
+      return { items: response.map((index) => items[index]) };
+    default:
+      return { choice: response };
+  }
 }
 
 const CLOSE_REASONS = {
@@ -250,6 +307,7 @@ export function resultView(reveal, question, nickname) {
     stats.push(stat("Rank", `${you.rank}${of}`, "rank"));
   }
   const answer = rightAnswer(reveal, question.view);
+  const mine = you.answered ? gradedAnswer(reveal.question_type, you.response, reveal.items || []) : null;
   return el(
     "section",
     { class: "stack", attrs: { "aria-labelledby": "result-title" }, dataset: { question: reveal.question } },
@@ -264,6 +322,7 @@ export function resultView(reveal, question, nickname) {
       "div",
       { class: "card stack" },
       el("p", { class: "muted", text: question.view.text }),
+      yourAnswer(question.view, mine),
       answer.length ? el("p", { text: "The answer:" }) : null,
       answer.length ? el("div", { class: "row", id: "right-answer" }, answer) : null,
       reveal.explanation ? el("p", { id: "explanation", text: reveal.explanation }) : null,
