@@ -12,11 +12,17 @@ queue, and the agent's own thread sends them. A full queue (10,000 events in ela
 6.26) drops new events. Nothing here flushes that queue at the end of an invocation. That is
 unlike elasticapm's ``capture_serverless``, whose flush waits up to the agent's
 ``api_request_time`` for the server on every invocation.
+
+What leaves the process is narrowed in ``agent_options``: no local variables and no request
+bodies. ``mask_secrets`` then masks URL passwords, livequiz's tokens and the values of query
+parameters such as ``token`` in every event.
 """
 
 import logging
 import os
+import re
 import threading
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,8 +47,23 @@ SERVER_URL_VARIABLE = "LIVEQUIZ_APM_SERVER_URL"
 TRACEPARENT_HEADER = "traceparent"
 TRACESTATE_HEADER = "tracestate"
 
+# The agent's own mask (elasticapm.conf.constants.MASK in 6.26).
+MASK = "[REDACTED]"
+# Shorter secrets are masked only where they are a URL's password, because masking every
+# occurrence of a short string would garble the rest of the event.
+MIN_MASKED_SECRET_LENGTH = 4
+# The password of a URL's user information: ``scheme://user:password@host``.
+URL_PASSWORD = re.compile(r"(?P<prefix>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/?#@\s]*:)[^@/?#\s'\"]+(?=@)")
+# One ``name=value`` parameter of a query string.
+QUERY_PARAMETER = re.compile(r"(?P<prefix>[?&](?P<name>[^=&#?\s'\"]+)=)(?P<value>[^&#\s'\"]*)")
+# A JWT, the format of every livequiz token: a header and a payload that are both base64url
+# JSON objects (so they start with ``eyJ``) and a signature.
+JWT = re.compile(r"\beyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+
 _lock = threading.Lock()
 _client: "Client | None" = None
+# The secret values that mask_secrets masks wherever they occur, set when the client starts.
+_secrets: tuple[str, ...] = ()
 # Functions invoked at least once in this process, for the cold start flag.
 _warm: set[str] = set()
 
@@ -53,9 +74,12 @@ def agent_options(settings: Settings, function: str) -> dict[str, Any]:
     Besides the LIVEQUIZ_APM_* settings, they switch off the agent's requests other than its
     events and server version: central configuration polling, cloud metadata lookups (sent to
     the cloud's metadata address) and the agent's metrics. The metrics would also need a
-    thread of their own, and livequiz.metrics covers them.
+    thread of their own, and livequiz.metrics covers them. The other options keep secrets
+    out of the events.
     """
     assert settings.apm_server_url
+    from elasticapm.conf import Config, constants
+
     service_name = settings.apm_service_name
     if not service_name:
         on_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
@@ -74,6 +98,20 @@ def agent_options(settings: Settings, function: str) -> dict[str, Any]:
         "breakdown_metrics": False,
         # Request bodies contain passwords, and the REST function logs no bodies either.
         "capture_body": "off",
+        # An error's frames would otherwise carry their local variables, such as the
+        # settings with the service URLs and their passwords.
+        "collect_local_variables": "off",
+        # The command line would go into the metadata, and processors do not run on it.
+        "include_process_args": False,
+        # mask_secrets runs last, after the source lines that the agent adds to frames.
+        "processors": [
+            *Config.processors,
+            *constants.HARDCODED_PROCESSORS,
+            f"{__name__}.mask_secrets",
+        ],
+        # The agent's default list. mask_secrets masks the query parameters it names, so an
+        # ELASTIC_APM_SANITIZE_FIELD_NAMES that dropped a name would send their values.
+        "sanitize_field_names": list(constants.BASE_SANITIZE_FIELD_NAMES_UNPROCESSED),
         # The agent would otherwise replace the logging module's record factory for good.
         "disable_log_record_factory": True,
         "transport_class": "elasticapm.transport.http.Transport",
@@ -90,6 +128,66 @@ def _reject_agent_variables(options: Mapping[str, Any]) -> None:
             f"{', '.join(overriding)} would override livequiz's own APM settings: unset "
             "them and use the LIVEQUIZ_APM_* settings instead"
         )
+
+
+def secret_values(settings: Settings, apm: "Client") -> tuple[str, ...]:
+    """Collect the secret values of the settings: the URLs' passwords and the signing key.
+
+    A URL's password is taken both as written and percent-decoded, because libraries quote
+    either form in their messages. The agent's own secret token and API key are included.
+    """
+    found: set[str] = set()
+    for url in (settings.redis_url, settings.rabbitmq_url, settings.mysql_url):
+        password = urllib.parse.urlsplit(url).password
+        if password:
+            found.update((password, urllib.parse.unquote(password)))
+    if settings.token_secret is not None:
+        found.add(settings.token_secret.get_secret_value())
+    found.update((apm.config.secret_token or "", apm.config.api_key or ""))
+    # The longest first, so that a secret containing another one is masked whole.
+    masked = (value for value in found if len(value) >= MIN_MASKED_SECRET_LENGTH)
+    return tuple(sorted(masked, key=len, reverse=True))
+
+
+def mask_secrets(apm: "Client", event: Any) -> Any:
+    """Mask the secrets in every string of an event, as an elasticapm processor.
+
+    It masks the values from ``secret_values``, URL passwords, JWTs and the values of query
+    parameters whose names match the agent's ``sanitize_field_names`` (``token``,
+    ``password``, ``*key`` ...). The agent runs its processors on its own thread, and it
+    drops an event whose processor raises.
+    """
+    return _mask(event, apm.config.sanitize_field_names)
+
+
+def _mask(value: Any, field_names: list[re.Pattern[str]]) -> Any:
+    if isinstance(value, str):
+        return mask_text(value, field_names)
+    if isinstance(value, dict):
+        return {key: _mask(item, field_names) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mask(item, field_names) for item in value]
+    return value
+
+
+def mask_text(text: str, field_names: list[re.Pattern[str]]) -> str:
+    """Mask the known secrets, URL passwords, JWTs and sensitive query values of ``text``."""
+    for secret in _secrets:
+        text = text.replace(secret, MASK)
+    if "://" in text:
+        text = URL_PASSWORD.sub(lambda match: match["prefix"] + MASK, text)
+    if "eyJ" in text:
+        text = JWT.sub(MASK, text)
+    if "=" in text:
+
+        def mask_value(match: re.Match[str]) -> str:
+            name = urllib.parse.unquote_plus(match["name"]).strip().lower()
+            if match["value"] and any(field.match(name) for field in field_names):
+                return match["prefix"] + MASK
+            return match[0]
+
+        text = QUERY_PARAMETER.sub(mask_value, text)
+    return text
 
 
 def client(function: str) -> "Client | None":
@@ -123,11 +221,13 @@ def _start(settings: Settings, function: str) -> "Client":
     _reject_agent_variables(options)
     import elasticapm
 
+    global _secrets
     created = elasticapm.Client(**options)
     errors = dict(created.config.errors)
     if errors:
         created.close()
         raise ConfigError(f"invalid Elastic APM setting: {'; '.join(errors.values())}")
+    _secrets = secret_values(settings, created)
     if created.config.instrument and created.config.enabled:
         elasticapm.instrument()
     logger.info(

@@ -155,6 +155,10 @@ def test_escaping_exception_recorded(switch_on, intake: FakeIntake) -> None:
     assert error["exception"]["message"] == "RuntimeError: probe failed on purpose"
     assert error["exception"]["handled"] is False
     assert error["transaction_id"] == transaction["id"]
+    # The frames keep their source lines but not their local variables.
+    frames = error["exception"]["stacktrace"]
+    assert any(frame["function"] == "failing" for frame in frames)
+    assert all("vars" not in frame for frame in frames)
 
 
 def test_agent_variable_rejected(switch_on, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,6 +166,25 @@ def test_agent_variable_rejected(switch_on, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("ELASTIC_APM_CLOUD_PROVIDER", "auto")
     monkeypatch.setenv("ELASTIC_APM_SERVER_URL", "http://127.0.0.1:8200")
     with pytest.raises(ConfigError, match="ELASTIC_APM_CLOUD_PROVIDER, ELASTIC_APM_SERVER_URL"):
+        tracing.client("answer")
+    assert tracing._client is None
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ELASTIC_APM_COLLECT_LOCAL_VARIABLES", "errors"),
+        ("ELASTIC_APM_PROCESSORS", "elasticapm.processors.sanitize_http_headers"),
+        ("ELASTIC_APM_SANITIZE_FIELD_NAMES", "password"),
+        ("ELASTIC_APM_INCLUDE_PROCESS_ARGS", "true"),
+    ],
+)
+def test_secret_keeping_variable_rejected(
+    switch_on, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    switch_on("http://127.0.0.1:9")
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=variable):
         tracing.client("answer")
     assert tracing._client is None
 
@@ -178,6 +201,15 @@ def test_agent_options_pin_traffic(monkeypatch: pytest.MonkeyPatch) -> None:
     assert options["metrics_interval"] == "0ms"
     assert options["server_timeout"] == "5000ms"
     assert options["api_request_time"] == "1000ms"
+    assert options["collect_local_variables"] == "off"
+    assert options["capture_body"] == "off"
+    assert options["include_process_args"] is False
+    # The agent's own processors first, then the one that masks what they leave.
+    assert options["processors"][0] == "elasticapm.processors.sanitize_stacktrace_locals"
+    assert options["processors"][-2:] == [
+        "elasticapm.processors.add_context_lines_to_frames",
+        "livequiz.tracing.mask_secrets",
+    ]
     named = Settings(apm_server_url="http://127.0.0.1:8200", apm_service_name="quiz night")
     assert tracing.agent_options(named, "answer")["service_name"] == "quiz night"
 
