@@ -13,9 +13,10 @@ queue, and the agent's own thread sends them. A full queue (10,000 events in ela
 unlike elasticapm's ``capture_serverless``, whose flush waits up to the agent's
 ``api_request_time`` for the server on every invocation.
 
-What leaves the process is narrowed in ``agent_options``: no local variables and no request
-bodies. ``mask_secrets`` then masks URL passwords, livequiz's tokens and the values of query
-parameters such as ``token`` in every event.
+What leaves the process is narrowed in ``agent_options``: no local variables, no request
+bodies and no trace continued from an HTTP client. ``mask_secrets`` then masks URL
+passwords, livequiz's tokens and the values of query parameters such as ``token`` in every
+event.
 """
 
 import logging
@@ -112,6 +113,11 @@ def agent_options(settings: Settings, function: str) -> dict[str, Any]:
         # The agent's default list. mask_secrets masks the query parameters it names, so an
         # ELASTIC_APM_SANITIZE_FIELD_NAMES that dropped a name would send their values.
         "sanitize_field_names": list(constants.BASE_SANITIZE_FIELD_NAMES_UNPROCESSED),
+        # The agent would otherwise continue the trace of an HTTP client's traceparent header,
+        # with the trace id and sampling decision that the client chose. With "restart",
+        # each request starts a trace of its own, sampled at the sample rate, and the
+        # client's trace becomes a span link.
+        "trace_continuation_strategy": "restart",
         # The agent would otherwise replace the logging module's record factory for good.
         "disable_log_record_factory": True,
         "transport_class": "elasticapm.transport.http.Transport",

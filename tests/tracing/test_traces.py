@@ -177,6 +177,7 @@ def test_agent_variable_rejected(switch_on, monkeypatch: pytest.MonkeyPatch) -> 
         ("ELASTIC_APM_PROCESSORS", "elasticapm.processors.sanitize_http_headers"),
         ("ELASTIC_APM_SANITIZE_FIELD_NAMES", "password"),
         ("ELASTIC_APM_INCLUDE_PROCESS_ARGS", "true"),
+        ("ELASTIC_APM_TRACE_CONTINUATION_STRATEGY", "continue"),
     ],
 )
 def test_secret_keeping_variable_rejected(
@@ -204,6 +205,7 @@ def test_agent_options_pin_traffic(monkeypatch: pytest.MonkeyPatch) -> None:
     assert options["collect_local_variables"] == "off"
     assert options["capture_body"] == "off"
     assert options["include_process_args"] is False
+    assert options["trace_continuation_strategy"] == "restart"
     # The agent's own processors first, then the one that masks what they leave.
     assert options["processors"][0] == "elasticapm.processors.sanitize_stacktrace_locals"
     assert options["processors"][-2:] == [
