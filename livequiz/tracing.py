@@ -14,15 +14,17 @@ unlike elasticapm's ``capture_serverless``, whose flush waits up to the agent's
 ``api_request_time`` for the server on every invocation.
 
 What leaves the process is narrowed in ``agent_options``: no local variables, no request
-bodies and no trace continued from an HTTP client. ``mask_secrets`` then masks URL
-passwords, livequiz's tokens and the values of query parameters such as ``token`` in every
-event.
+bodies, no trace continued from an HTTP client and no ``GET /`` for the server's version.
+``mask_secrets`` then masks URL passwords, livequiz's tokens and the values of query
+parameters such as ``token`` in every event.
 """
 
+import functools
 import logging
 import os
 import re
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -36,6 +38,7 @@ from livequiz.errors import ConfigError
 
 if TYPE_CHECKING:
     from elasticapm.base import Client
+    from urllib3.response import BaseHTTPResponse
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,9 @@ SERVER_URL_VARIABLE = "LIVEQUIZ_APM_SERVER_URL"
 TRACEPARENT_HEADER = "traceparent"
 TRACESTATE_HEADER = "tracestate"
 
+# The most of an intake reply's body that BoundedTransport reads. elasticapm 6.26 keeps the
+# first 10,000 characters of an error reply for its log message.
+MAX_REPLY_BYTES = 10_000
 # The agent's own mask (elasticapm.conf.constants.MASK in 6.26).
 MASK = "[REDACTED]"
 # Shorter secrets are masked only where they are a URL's password, because masking every
@@ -72,11 +78,11 @@ _warm: set[str] = set()
 def agent_options(settings: Settings, function: str) -> dict[str, Any]:
     """Build the elasticapm options that livequiz sets itself, for the client of ``function``.
 
-    Besides the LIVEQUIZ_APM_* settings, they switch off the agent's requests other than its
-    events and server version: central configuration polling, cloud metadata lookups (sent to
-    the cloud's metadata address) and the agent's metrics. The metrics would also need a
-    thread of their own, and livequiz.metrics covers them. The other options keep secrets
-    out of the events.
+    Besides the LIVEQUIZ_APM_* settings, they switch off every request of the agent other
+    than its events: central configuration polling, cloud metadata lookups (sent to the
+    cloud's metadata address), the server version and the agent's metrics. The metrics would
+    also need a thread of their own, and livequiz.metrics covers them. The other options
+    keep secrets out of the events.
     """
     assert settings.apm_server_url
     from elasticapm.conf import Config, constants
@@ -118,9 +124,13 @@ def agent_options(settings: Settings, function: str) -> dict[str, Any]:
         # each request starts a trace of its own, sampled at the sample rate, and the
         # client's trace becomes a span link.
         "trace_continuation_strategy": "restart",
+        # elasticapm 6.26 reads the reply to its GET / with no limit on size or time, and a
+        # body that is not UTF-8 ends its thread. Without a version, the agent assumes a
+        # current server (Client.check_server_version returns True).
+        "skip_server_info": True,
         # The agent would otherwise replace the logging module's record factory for good.
         "disable_log_record_factory": True,
-        "transport_class": "elasticapm.transport.http.Transport",
+        "transport_class": f"{__name__}.BoundedTransport",
     }
 
 
@@ -243,6 +253,136 @@ def _start(settings: Settings, function: str) -> "Client":
         options["transaction_sample_rate"],
     )
     return created
+
+
+@functools.cache
+def _bounded_transport_class() -> type:
+    import urllib3
+    from elasticapm.transport.exceptions import TransportException
+    from elasticapm.transport.http import Transport
+
+    class BoundedTransport(Transport):
+        """elasticapm's HTTP transport, reading each intake reply within limits on size and time.
+
+        elasticapm 6.26 reads the whole body of an intake reply, however large or slow, and
+        follows redirects. This transport reads at most ``MAX_REPLY_BYTES`` of the body
+        within about the server timeout, then closes the connection. A redirect is a failed
+        request, so the events go to the configured server only.
+
+        NOTE: a server that sends its status line and headers a byte at a time still keeps
+        the agent's thread waiting for as long as it goes on, because each read waits up to
+        the server timeout afresh. Handlers do not wait for that thread, and the agent's
+        queue stays bounded.
+        """
+
+        _cut_replies = 0
+
+        def send(
+            self,
+            data: Any,
+            forced_flush: bool = False,
+            custom_url: str | None = None,
+            custom_headers: dict[bytes, bytes] | None = None,
+        ) -> str | None:
+            headers = dict(self._headers or {})
+            headers.update(self.auth_headers)
+            headers.update(
+                custom_headers
+                or {b"Content-Type": b"application/x-ndjson", b"Content-Encoding": b"gzip"}
+            )
+            url = custom_url or self._url
+            if forced_flush:
+                url = f"{url}?flushed=true"
+
+            try:
+                response = self.http.urlopen(
+                    "POST",
+                    url,
+                    body=data,
+                    headers=headers,
+                    timeout=self._timeout,
+                    preload_content=False,
+                    redirect=False,
+                )
+            except urllib3.exceptions.HTTPError as error:
+                raise TransportException(
+                    f"sending events to the APM server at {self._url} failed: {error}", data
+                ) from error
+
+            body, complete = _read_reply(response, MAX_REPLY_BYTES, float(self._timeout))
+            if not complete:
+                # The rest of the body is never read, so the connection cannot serve another
+                # request. The pool gets it back closed, and reconnects on the next request.
+                response.close()
+                self._log_cut_reply(response.status, len(body))
+            response.release_conn()
+
+            if 300 <= response.status < 400:
+                raise TransportException(
+                    f"the APM server at {self._url} replied HTTP {response.status}, a "
+                    "redirect, which is not followed: set LIVEQUIZ_APM_SERVER_URL to the "
+                    "server's own address",
+                    data,
+                )
+            if response.status >= 400:
+                text = body.decode("utf-8", errors="replace")
+                raise TransportException(
+                    f"the APM server at {self._url} rejected the events with HTTP "
+                    f"{response.status}: {text}",
+                    data,
+                )
+            location = response.headers.get("Location")
+            return location if isinstance(location, str) else None
+
+        def _log_cut_reply(self, status: int, read: int) -> None:
+            self._cut_replies += 1
+            # A hostile or broken server does this on every request, so the log gets the
+            # first time and then every hundredth.
+            if self._cut_replies == 1 or self._cut_replies % 100 == 0:
+                logger.warning(
+                    "stopped reading the reply (HTTP %s) of the APM server at %s after %d "
+                    "bytes, because it is larger than %d bytes or slower than %s s; "
+                    "%d replies cut so far",
+                    status,
+                    self._url,
+                    read,
+                    MAX_REPLY_BYTES,
+                    self._timeout,
+                    self._cut_replies,
+                )
+
+    return BoundedTransport
+
+
+def _read_reply(response: "BaseHTTPResponse", limit: int, timeout_s: float) -> tuple[bytes, bool]:
+    """Read at most ``limit`` bytes of a reply's body, for about ``timeout_s`` in all.
+
+    Returns the bytes and whether the body ended. The body is not decompressed. Each read
+    waits for the socket up to its own timeout, so a read that starts just before the
+    deadline can end up to that long after it.
+    """
+    import urllib3
+
+    deadline = time.monotonic() + timeout_s
+    body = bytearray()
+    try:
+        while len(body) < limit and time.monotonic() < deadline:
+            chunk = response.read1(limit - len(body), decode_content=False)
+            if not chunk:
+                return bytes(body), True
+            body += chunk
+    except urllib3.exceptions.HTTPError as error:
+        logger.debug("reading the APM server's reply failed: %s", error)
+    return bytes(body), False
+
+
+def __getattr__(name: str) -> Any:
+    # elasticapm imports the transport_class option by its dotted name. BoundedTransport
+    # derives from the agent's class, so it is built on that request, which comes only
+    # while tracing is on.
+    if name == "BoundedTransport":
+        return _bounded_transport_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def close() -> None:

@@ -178,6 +178,8 @@ def test_agent_variable_rejected(switch_on, monkeypatch: pytest.MonkeyPatch) -> 
         ("ELASTIC_APM_SANITIZE_FIELD_NAMES", "password"),
         ("ELASTIC_APM_INCLUDE_PROCESS_ARGS", "true"),
         ("ELASTIC_APM_TRACE_CONTINUATION_STRATEGY", "continue"),
+        ("ELASTIC_APM_SKIP_SERVER_INFO", "false"),
+        ("ELASTIC_APM_TRANSPORT_CLASS", "elasticapm.transport.http.Transport"),
     ],
 )
 def test_secret_keeping_variable_rejected(
@@ -202,10 +204,12 @@ def test_agent_options_pin_traffic(monkeypatch: pytest.MonkeyPatch) -> None:
     assert options["metrics_interval"] == "0ms"
     assert options["server_timeout"] == "5000ms"
     assert options["api_request_time"] == "1000ms"
+    assert options["skip_server_info"] is True
     assert options["collect_local_variables"] == "off"
     assert options["capture_body"] == "off"
     assert options["include_process_args"] is False
     assert options["trace_continuation_strategy"] == "restart"
+    assert options["transport_class"] == "livequiz.tracing.BoundedTransport"
     # The agent's own processors first, then the one that masks what they leave.
     assert options["processors"][0] == "elasticapm.processors.sanitize_stacktrace_locals"
     assert options["processors"][-2:] == [
