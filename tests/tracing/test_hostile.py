@@ -52,11 +52,11 @@ def invoke(route: str) -> None:
     probe(event, LambdaContext("answer", 30.0, "us-east-1"))
 
 
-def wait_until(condition: Callable[[], bool], what: str) -> None:
+def wait_until(condition: Callable[[], bool], description: str) -> None:
     deadline = time.monotonic() + scaled(30)
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting until {what}")
+            pytest.fail(f"gave up waiting until {description}")
         time.sleep(0.05)
 
 
