@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, expect
 
 from tests.web.conftest import RestClient, User
 
@@ -280,6 +280,38 @@ def test_host_editor_error_plain(open_user: Callable[..., User]) -> None:
     expect(card(page, 0)).to_have_class("question-card has-error")
     # Nothing was saved: the host is still in the editor.
     expect(page.get_by_role("heading", name="New quiz")).to_be_visible()
+
+
+def test_host_editor_cancel_asks_first(open_user: Callable[..., User]) -> None:
+    page = open_user("host", "phone").page
+    register(page)
+    page.get_by_role("button", name="New quiz").click()
+    cancel = page.get_by_role("button", name="Cancel")
+    # An outlined button, unlike the filled "Save quiz" beside it.
+    expect(cancel).to_have_class("secondary")
+    expect(page.get_by_role("button", name="Save quiz")).not_to_have_class("secondary")
+    # Nothing typed yet: Cancel leaves at once.
+    cancel.click()
+    expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
+
+    page.get_by_role("button", name="New quiz").click()
+    page.get_by_label("Title").fill("Half done")
+    dialogs: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("heading", name="New quiz")).to_be_visible()
+    assert dialogs == ["Discard your changes to this quiz?"]
+    expect(page.get_by_label("Title")).to_have_value("Half done")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
+    expect(page.locator(".quiz-row", has_text="Half done")).to_have_count(0)
 
 
 def test_host_login_wrong_password(open_user: Callable[..., User]) -> None:

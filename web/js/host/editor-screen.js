@@ -16,12 +16,22 @@ export function showEditor(app, quizId = null) {
     },
     onCancel: () => app.show("library"),
   });
+  // The browser asks before a reload or a link leaves unsaved changes behind.
+  const warn = (event) => {
+    if (editor.changed) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  };
+  window.addEventListener("beforeunload", warn);
+  const stop = () => window.removeEventListener("beforeunload", warn);
   if (quizId === null) {
     editor.open();
-    return;
+    return stop;
   }
   root.append(el("p", { class: "muted", text: "Loading the quiz…" }));
   getQuiz(quizId, app.login.token)
     .then((quiz) => editor.open(quiz))
     .catch((error) => app.fail(error));
+  return stop;
 }

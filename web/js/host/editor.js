@@ -98,7 +98,26 @@ export class QuizEditor {
     this.title = quiz ? quiz.title : "";
     this.description = quiz ? quiz.description || "" : "";
     this.questions = quiz ? quiz.questions.map(fromQuizJson) : [blankQuestion()];
+    this.opened = this.snapshot();
     this.render();
+  }
+
+  /** Return the whole editor model as text, to compare with the one at opening. */
+  snapshot() {
+    return JSON.stringify([this.title, this.description, this.questions]);
+  }
+
+  /** Whether the quiz has changes that are not saved. */
+  get changed() {
+    return this.opened !== undefined && this.snapshot() !== this.opened;
+  }
+
+  /** Leave the editor, after a confirmation when that would lose changes. */
+  cancel() {
+    if (this.changed && !window.confirm("Discard your changes to this quiz?")) {
+      return;
+    }
+    this.onCancel();
   }
 
   render() {
@@ -138,7 +157,7 @@ export class QuizEditor {
           on: { click: () => this.addQuestion() },
         }),
         el("span", { class: "spacer" }),
-        el("button", { type: "button", text: "Cancel", on: { click: () => this.onCancel() } }),
+        el("button", { type: "button", class: "secondary", text: "Cancel", on: { click: () => this.cancel() } }),
         el("button", { type: "submit", class: "primary", text: "Save quiz" }),
       ),
       this.errorBox,
