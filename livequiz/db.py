@@ -264,6 +264,9 @@ def create_engine(url: str) -> Engine:
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"init_command": init_command},
+        # Error messages leave out the statement's values, which include password hashes,
+        # nicknames and answers, so that logs and traces do not carry them.
+        hide_parameters=True,
     )
 
 

@@ -85,6 +85,23 @@ def test_emoji_text_round_trips(url: str) -> None:
     assert stored == name
 
 
+def test_errors_leave_out_values(url: str) -> None:
+    engine = db.create_engine(url)
+    row = {"email": "hidden@example.com", "display_name": "Hidden", "password_hash": "$argon2id$x"}
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.insert(db.users).values(**row))
+        with pytest.raises(sa.exc.IntegrityError) as duplicate, engine.begin() as connection:
+            connection.execute(sa.insert(db.users).values(**row))
+        with engine.begin() as connection:
+            connection.execute(sa.delete(db.users).where(db.users.c.email == row["email"]))
+    finally:
+        engine.dispose()
+    message = str(duplicate.value)
+    assert "SQL parameters hidden" in message
+    assert "$argon2id$x" not in message
+
+
 def test_downgrade_then_upgrade(url: str) -> None:
     migrate.downgrade(url, "base")
     assert table_names(url) == set()
