@@ -129,6 +129,7 @@ def test_host_manual_reveal_survey(
     expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
 
     page.get_by_role("button", name="Start game").click()
+    expect(page.get_by_role("button", name="End game")).to_be_visible()
     expect(page.get_by_role("button", name="Reveal answer")).to_be_disabled()
     assert ada.send("answer", question=0, choice=1)["type"] == "answer_received"
     expect(page.locator(".closed-note")).to_have_text(
@@ -144,6 +145,8 @@ def test_host_manual_reveal_survey(
     page.get_by_role("button", name="Skip question").click()
     expect(page.locator(".closed-note")).to_contain_text("The question was skipped.")
     # The host may move on without revealing; after the last question that ends the game.
+    # "Finish game" is then the one way to end it, with no "End game" beside it.
+    expect(page.get_by_role("button", name="End game")).to_be_hidden()
     page.get_by_role("button", name="Finish game").click()
     expect(page.get_by_role("heading", name="Game over")).to_be_visible()
     expect(page.get_by_text("This game shows no ranking (survey mode).")).to_be_visible()

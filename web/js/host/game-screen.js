@@ -510,6 +510,9 @@ class GameScreen {
     setText(this.lockButton, this.locked ? "Unlock joining" : "Lock joining");
     this.lockButton.disabled = ended;
     this.endButton.disabled = ended;
+    // After the last question "Finish game" ends the game, so a second way to end it would
+    // only raise the question which one to press.
+    this.endButton.hidden = phase === "question_closed" && last;
     this.playersButton.hidden = phase === "lobby" || ended;
     if (this.playersButton.hidden && !this.drawer.hidden) {
       this.togglePlayers(false);
