@@ -274,12 +274,64 @@ def test_host_editor_error_plain(open_user: Callable[..., User]) -> None:
     page.get_by_role("button", name="Save quiz").click()
 
     alert = page.locator(".editor .notice.error")
-    expect(alert).to_contain_text("Question 1: ")
-    expect(alert).to_contain_text("max - min must be a whole number of steps")
-    expect(alert).to_contain_text("Fix it, then try again.")
+    expect(alert.locator("li")).to_have_text(
+        ["Question 1: maximum minus minimum must be a whole number of steps."]
+    )
     expect(card(page, 0)).to_have_class("question-card has-error")
+    expect(card(page, 0).locator(".field-error")).to_have_text(
+        "Maximum minus minimum must be a whole number of steps."
+    )
     # Nothing was saved: the host is still in the editor.
     expect(page.get_by_role("heading", name="New quiz")).to_be_visible()
+    # A change in the question clears its error, and the list with its last entry.
+    question.get_by_label("Step").fill("2")
+    expect(card(page, 0)).to_have_class("question-card")
+    expect(alert).to_be_hidden()
+    page.get_by_role("button", name="Save quiz").click()
+    expect(page.get_by_text('Saved "Broken slider" with 1 question.')).to_be_visible()
+
+
+def test_host_editor_errors_at_fields(
+    open_user: Callable[..., User], screenshot: Callable[[Page, str], Any]
+) -> None:
+    page = open_user("host", "phone").page
+    register(page)
+    page.get_by_role("button", name="New quiz").click()
+    first = card(page, 0)
+    first.get_by_label("Time limit (seconds)").fill("2")
+    fill_choices(first, ["Yes", "Yes", "No", "Maybe"])
+    page.get_by_role("button", name="Save quiz").click()
+
+    alert = page.locator(".editor .notice.error")
+    # Numbered from 1 and named as the form labels them, in the API's order.
+    expect(alert.locator("li")).to_have_text(
+        [
+            "Title: must not be empty.",
+            "Question 1, Question text: must not be empty.",
+            "Question 1, Time limit (seconds): must be at least 5.",
+            "Question 1, Choices: choices 1 and 2 are both 'Yes'.",
+        ]
+    )
+    title = page.get_by_label("Title")
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(title).to_be_focused()
+    expect(page.locator(".field", has=title).locator(".field-error")).to_have_text(
+        "Must not be empty."
+    )
+    time_limit = first.get_by_label("Time limit (seconds)")
+    expect(time_limit).to_have_attribute("aria-invalid", "true")
+    expect(first.locator(".choice-list")).to_have_class("choice-list has-error")
+    screenshot(page, "host-editor-errors-phone")
+
+    # Each fix clears its own error at once, and the rest stay.
+    title.fill("Fixed title")
+    expect(title).not_to_have_attribute("aria-invalid", "true")
+    expect(alert.locator("li")).to_have_count(3)
+    first.get_by_label("Question text").fill("Which one?")
+    time_limit.fill("20")
+    first.get_by_label("Choice 2", exact=True).fill("No way")
+    expect(alert).to_be_hidden()
+    expect(page.locator(".field-error")).to_have_count(0)
 
 
 def test_host_editor_cancel_asks_first(open_user: Callable[..., User]) -> None:

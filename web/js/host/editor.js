@@ -3,6 +3,7 @@
 // structure changes (type, number of choices, order).
 
 import { el, replace } from "../lib/dom.js";
+import { parseQuizErrors } from "./quiz-errors.js";
 import {
   MAX_ACCEPTED,
   MAX_CHOICES,
@@ -16,6 +17,9 @@ import {
   swap,
   toQuizJson,
 } from "./quiz-model.js";
+
+// The API's error codes whose message lists invalid fields by their paths.
+const FIELD_ERROR_CODES = new Set(["invalid_quiz", "invalid_input"]);
 
 let fieldCount = 0;
 
@@ -122,7 +126,9 @@ export class QuizEditor {
 
   render() {
     this.errorBox = el("div", { class: "notice error", attrs: { role: "alert" }, hidden: true });
-    this.list = el("ol", { class: "question-list" });
+    this.list = el("ol", { class: "question-list", dataset: { path: "questions" } });
+    // The field errors shown, each {question, remove}.
+    this.fieldErrors = [];
     const form = el(
       "form",
       {
@@ -136,6 +142,7 @@ export class QuizEditor {
         textInput(this.title, (value) => (this.title = value), {
           required: true,
           attrs: { maxlength: 200 },
+          dataset: { path: "title" },
         }),
       ),
       labelled(
@@ -143,6 +150,7 @@ export class QuizEditor {
         el("textarea", {
           value: this.description,
           rows: 2,
+          dataset: { path: "description" },
           on: { input: (event) => (this.description = event.target.value) },
         }),
         "Optional",
@@ -167,11 +175,14 @@ export class QuizEditor {
   }
 
   drawQuestions() {
+    // Questions may have moved, so their errors no longer name the right numbers.
+    this.clearFieldErrors((error) => error.question !== null);
     this.cards = this.questions.map((question, index) => this.card(question, index));
     replace(this.list, ...this.cards);
   }
 
   redrawCard(index) {
+    this.clearFieldErrors((error) => error.question === index);
     const fresh = this.card(this.questions[index], index);
     this.cards[index].replaceWith(fresh);
     this.cards[index] = fresh;
@@ -205,6 +216,7 @@ export class QuizEditor {
 
   card(question, index) {
     const redraw = () => this.redrawCard(index);
+    const path = `questions[${index}]`;
     const typeSelect = select(QUESTION_TYPES, question.type, (type) => {
       question.type = type;
       if (type === "poll") {
@@ -214,6 +226,7 @@ export class QuizEditor {
       }
       redraw();
     });
+    typeSelect.dataset.path = `${path}.type`;
     const last = this.questions.length - 1;
     const number = index + 1;
     const header = el(
@@ -240,9 +253,10 @@ export class QuizEditor {
       question.points,
       (value) => (question.points = value),
     );
+    points.dataset.path = `${path}.points`;
     return el(
       "li",
-      { class: "question-card", dataset: { index: String(index) } },
+      { class: "question-card", dataset: { index: String(index), path } },
       header,
       labelled(
         "Question text",
@@ -251,6 +265,7 @@ export class QuizEditor {
           rows: 2,
           required: true,
           attrs: { maxlength: 500 },
+          dataset: { path: `${path}.text` },
           on: { input: (event) => (question.text = event.target.value) },
         }),
       ),
@@ -261,12 +276,13 @@ export class QuizEditor {
           "Time limit (seconds)",
           numberInput(question.time_limit, (value) => (question.time_limit = value), {
             attrs: { inputmode: "numeric" },
+            dataset: { path: `${path}.time_limit` },
           }),
           `${MIN_TIME_LIMIT_S} to ${MAX_TIME_LIMIT_S}`,
         ),
         labelled("Points", points),
       ),
-      this.answerFields(question, redraw),
+      this.answerFields(question, redraw, path),
       el(
         "details",
         { class: "more-fields", open: Boolean(question.image_url || question.explanation || question.category) },
@@ -275,6 +291,7 @@ export class QuizEditor {
           "Image URL",
           textInput(question.image_url, (value) => (question.image_url = value), {
             attrs: { inputmode: "url", placeholder: "https://..." },
+            dataset: { path: `${path}.image_url` },
           }),
           "Optional, an http or https address",
         ),
@@ -284,6 +301,7 @@ export class QuizEditor {
             value: question.explanation,
             rows: 2,
             attrs: { maxlength: 1000 },
+            dataset: { path: `${path}.explanation` },
             on: { input: (event) => (question.explanation = event.target.value) },
           }),
           "Optional, shown with the right answer",
@@ -292,6 +310,7 @@ export class QuizEditor {
           "Category",
           textInput(question.category, (value) => (question.category = value), {
             attrs: { maxlength: 200 },
+            dataset: { path: `${path}.category` },
           }),
           "Optional",
         ),
@@ -299,26 +318,27 @@ export class QuizEditor {
     );
   }
 
-  answerFields(question, redraw) {
+  /** Build the fields of the question's type; `path` is the question's path in API errors. */
+  answerFields(question, redraw, path) {
     switch (question.type) {
       case "single":
       case "multiple":
       case "poll":
-        return this.choiceFields(question, redraw);
+        return this.choiceFields(question, redraw, path);
       case "true_false":
-        return this.trueFalseFields(question);
+        return this.trueFalseFields(question, path);
       case "type_answer":
-        return this.acceptedFields(question, redraw);
+        return this.acceptedFields(question, redraw, path);
       case "slider":
-        return this.sliderFields(question);
+        return this.sliderFields(question, path);
       case "ordering":
-        return this.orderingFields(question, redraw);
+        return this.orderingFields(question, redraw, path);
       default:
         return null;
     }
   }
 
-  choiceFields(question, redraw) {
+  choiceFields(question, redraw, path) {
     const groupName = fieldId();
     const rows = question.choices.map((choice, index) => {
       const choiceNumber = index + 1;
@@ -350,6 +370,7 @@ export class QuizEditor {
         marker,
         textInput(choice, (value) => (question.choices[index] = value), {
           attrs: { "aria-label": `Choice ${choiceNumber}`, maxlength: 200 },
+          dataset: { path: `${path}.choices[${index}]` },
         }),
         smallButton(
           "✕",
@@ -370,7 +391,7 @@ export class QuizEditor {
           : "Choices (a poll has no right answer)";
     const fields = [
       el("legend", { text: legend }),
-      el("ol", { class: "choice-list" }, ...rows),
+      el("ol", { class: "choice-list", dataset: { path: `${path}.choices` } }, ...rows),
       el("button", {
         type: "button",
         class: "small",
@@ -385,26 +406,26 @@ export class QuizEditor {
       }),
     ];
     if (question.type === "multiple") {
-      fields.push(this.scoringField(question, "Partial credit for each right choice"));
+      fields.push(this.scoringField(question, "Partial credit for each right choice", path));
     }
-    return el("fieldset", { class: "answer-fields" }, ...fields);
+    // The right answer of a choice question is marked in the choice list.
+    return el("fieldset", { class: "answer-fields", dataset: { path: `${path}.correct` } }, ...fields);
   }
 
-  scoringField(question, partialText) {
-    return labelled(
-      "Scoring",
-      select(
-        [
-          ["exact", "All or nothing"],
-          ["partial", partialText],
-        ],
-        question.scoring,
-        (value) => (question.scoring = value),
-      ),
+  scoringField(question, partialText, path) {
+    const scoring = select(
+      [
+        ["exact", "All or nothing"],
+        ["partial", partialText],
+      ],
+      question.scoring,
+      (value) => (question.scoring = value),
     );
+    scoring.dataset.path = `${path}.scoring`;
+    return labelled("Scoring", scoring);
   }
 
-  trueFalseFields(question) {
+  trueFalseFields(question, path) {
     const groupName = fieldId();
     const option = (value, text) =>
       el(
@@ -420,20 +441,21 @@ export class QuizEditor {
       );
     return el(
       "fieldset",
-      { class: "answer-fields" },
+      { class: "answer-fields", dataset: { path: `${path}.correct` } },
       el("legend", { text: "The right answer" }),
       option(true, "True"),
       option(false, "False"),
     );
   }
 
-  acceptedFields(question, redraw) {
+  acceptedFields(question, redraw, path) {
     const rows = question.accepted.map((answer, index) =>
       el(
         "li",
         { class: "choice-row" },
         textInput(answer, (value) => (question.accepted[index] = value), {
           attrs: { "aria-label": `Accepted answer ${index + 1}`, maxlength: 100 },
+          dataset: { path: `${path}.accepted[${index}]` },
         }),
         smallButton(
           "✕",
@@ -450,7 +472,7 @@ export class QuizEditor {
       "fieldset",
       { class: "answer-fields" },
       el("legend", { text: "Accepted answers (case, accents and spaces are ignored)" }),
-      el("ol", { class: "choice-list" }, ...rows),
+      el("ol", { class: "choice-list", dataset: { path: `${path}.accepted` } }, ...rows),
       el("button", {
         type: "button",
         class: "small",
@@ -466,11 +488,14 @@ export class QuizEditor {
     );
   }
 
-  sliderFields(question) {
-    const field = (label, key, hint) =>
+  sliderFields(question, path) {
+    // The model's keys, and the quiz format's field names that API errors use.
+    const field = (label, key, hint, name = key) =>
       labelled(
         label,
-        numberInput(question[key], (value) => (question[key] = value)),
+        numberInput(question[key], (value) => (question[key] = value), {
+          dataset: { path: `${path}.${name}` },
+        }),
         hint,
       );
     return el(
@@ -487,13 +512,13 @@ export class QuizEditor {
       el(
         "div",
         { class: "field-row" },
-        field("Right value", "sliderCorrect"),
+        field("Right value", "sliderCorrect", undefined, "correct"),
         field("Tolerance", "tolerance", "Answers this close to the right value count as right"),
       ),
     );
   }
 
-  orderingFields(question, redraw) {
+  orderingFields(question, redraw, path) {
     const rows = question.items.map((item, index) => {
       const itemNumber = index + 1;
       return el(
@@ -501,6 +526,7 @@ export class QuizEditor {
         { class: "choice-row" },
         textInput(item, (value) => (question.items[index] = value), {
           attrs: { "aria-label": `Item ${itemNumber}`, maxlength: 200 },
+          dataset: { path: `${path}.items[${index}]` },
         }),
         smallButton("↑", `Move item ${itemNumber} up`, () => swap(question.items, index, index - 1) && redraw(), index === 0),
         smallButton(
@@ -524,7 +550,7 @@ export class QuizEditor {
       "fieldset",
       { class: "answer-fields" },
       el("legend", { text: "Items in the right order, first to last (players see them shuffled)" }),
-      el("ol", { class: "choice-list" }, ...rows),
+      el("ol", { class: "choice-list", dataset: { path: `${path}.items` } }, ...rows),
       el("button", {
         type: "button",
         class: "small",
@@ -537,20 +563,123 @@ export class QuizEditor {
           },
         },
       }),
-      this.scoringField(question, "Partial credit for each item in its place"),
+      this.scoringField(question, "Partial credit for each item in its place", path),
     );
   }
 
-  /** Show an API error, and mark the question card that its field path names. */
-  showError(message, questionIndex = null) {
-    for (const card of this.cards) {
-      card.classList.remove("has-error");
-    }
+  /** Show an error that names no field, such as a network failure, above the form's end. */
+  showError(message) {
+    this.clearFieldErrors(() => true);
     this.errorBox.hidden = false;
     replace(this.errorBox, message);
-    if (questionIndex !== null && this.cards[questionIndex]) {
-      this.cards[questionIndex].classList.add("has-error");
-      this.cards[questionIndex].scrollIntoView({ block: "center" });
+  }
+
+  /**
+   * Show the API's errors of an invalid quiz (see quiz-errors.js): each at its field, and all
+   * as a list. An error goes away once its field is changed, and the list once it is empty.
+   */
+  showFieldErrors(errors) {
+    this.clearFieldErrors(() => true);
+    const list = el("ul", { class: "error-list" });
+    replace(
+      this.errorBox,
+      el("p", { text: "The quiz was not saved. Fix these fields, then save it again:" }),
+      list,
+    );
+    this.errorBox.hidden = false;
+    let first = null;
+    for (const error of errors) {
+      const item = el("li", { text: `${error.label}: ${error.message}.` });
+      list.append(item);
+      const target = this.fieldOf(error.path);
+      const remove = target ? this.markField(target, error.message) : () => {};
+      const entry = {
+        question: error.question,
+        remove: () => {
+          remove();
+          item.remove();
+          if (list.children.length === 0) {
+            this.errorBox.hidden = true;
+          }
+        },
+      };
+      this.fieldErrors.push(entry);
+      if (target) {
+        const scope = target.matches("input, select, textarea") ? target : target.closest("fieldset, li, .field") || target;
+        const clear = () => {
+          scope.removeEventListener("input", clear);
+          scope.removeEventListener("change", clear);
+          this.fieldErrors = this.fieldErrors.filter((other) => other !== entry);
+          entry.remove();
+        };
+        scope.addEventListener("input", clear);
+        scope.addEventListener("change", clear);
+        first = first || target;
+      }
+    }
+    const focus = first && first.matches("input, select, textarea") ? first : null;
+    if (focus) {
+      focus.focus({ preventScroll: true });
+    }
+    (first || this.errorBox).scrollIntoView({ block: "center" });
+  }
+
+  /** Return the element of a field path, or of the nearest path above it that has one. */
+  fieldOf(path) {
+    for (let current = path; current; current = current.replace(/(\[\d+\]|\.\w+)$/, "")) {
+      const found = this.root.querySelector(`[data-path="${CSS.escape(current)}"]`);
+      if (found) {
+        return found;
+      }
+      if (!/(\[\d+\]|\.\w+)$/.test(current)) {
+        break;
+      }
+    }
+    return null;
+  }
+
+  /** Mark one field as invalid with `message` next to it; return a function that unmarks it. */
+  markField(target, message) {
+    const note = el("p", { class: "field-error", id: fieldId(), text: `${message[0].toUpperCase()}${message.slice(1)}.` });
+    const control = target.matches("input, select, textarea");
+    if (control) {
+      target.setAttribute("aria-invalid", "true");
+      target.setAttribute("aria-describedby", [target.getAttribute("aria-describedby"), note.id].filter(Boolean).join(" "));
+      (target.closest(".field, .choice-row") || target.parentNode).append(note);
+      // A field in the closed "Image, explanation and category" part would stay out of sight.
+      const details = target.closest("details");
+      if (details) {
+        details.open = true;
+      }
+    } else if (target.classList.contains("question-card")) {
+      target.querySelector(".card-header").after(note);
+    } else if (target.tagName === "FIELDSET") {
+      target.append(note);
+    } else {
+      target.after(note);
+    }
+    target.classList.add("has-error");
+    return () => {
+      note.remove();
+      target.classList.remove("has-error");
+      if (control) {
+        target.removeAttribute("aria-invalid");
+        const rest = (target.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== note.id);
+        if (rest.length) {
+          target.setAttribute("aria-describedby", rest.join(" "));
+        } else {
+          target.removeAttribute("aria-describedby");
+        }
+      }
+    };
+  }
+
+  /** Remove the field errors that `which(error)` picks. */
+  clearFieldErrors(which) {
+    const picked = (this.fieldErrors || []).filter(which);
+    this.fieldErrors = (this.fieldErrors || []).filter((error) => !picked.includes(error));
+    for (const error of picked) {
+      error.remove();
     }
   }
 
@@ -563,8 +692,12 @@ export class QuizEditor {
     try {
       await this.onSave(quiz, this.quizId);
     } catch (error) {
-      const match = /questions\[(\d+)\]/.exec(error.detail || error.message);
-      this.showError(error.message, match ? Number(match[1]) : null);
+      const fieldErrors = FIELD_ERROR_CODES.has(error.code) ? parseQuizErrors(error.detail) : [];
+      if (fieldErrors.length > 0) {
+        this.showFieldErrors(fieldErrors);
+      } else {
+        this.showError(error.message);
+      }
     } finally {
       button.disabled = false;
     }
