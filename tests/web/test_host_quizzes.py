@@ -461,6 +461,32 @@ def test_host_import_error_plain(open_user: Callable[..., User]) -> None:
     page.get_by_role("button", name="Import", exact=True).click()
     expect(notice).to_contain_text("Line 4")
     expect(notice).to_contain_text("matching")
+    # The API's parameter names become the form's labels.
+    expect(notice).to_contain_text(
+        "Remove it, or tick “Leave out questions that cannot be played (matching, essays)” "
+        "to import the other questions."
+    )
+    expect(notice).not_to_contain_text("skip_unsupported")
+
+    entry = {
+        "type": "boolean",
+        "question": "Is this question number one of many?",
+        "correct_answer": "True",
+        "incorrect_answers": ["False"],
+    }
+    too_many = json.dumps({"response_code": 0, "results": [entry] * 501}).encode()
+    page.get_by_label("File format").select_option("opentdb")
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "trivia.json", "mimeType": "application/json", "buffer": too_many}
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(notice).to_have_text(
+        "The document has 501 questions but a quiz contains at most 500: enter 500 or less "
+        "under “Import only the first questions”."
+    )
+    page.get_by_label("Import only the first questions").fill("500")
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text('Imported "Broken" with 500 questions.')).to_be_visible()
 
 
 def test_host_deletes_unplayed_quiz(open_user: Callable[..., User], rest: RestClient) -> None:

@@ -1,6 +1,6 @@
 // Import a quiz file in one of the formats the API takes.
 
-import { importQuiz } from "../lib/api.js";
+import { ApiError, describeError, importQuiz } from "../lib/api.js";
 import { el } from "../lib/dom.js";
 import { countOf } from "./words.js";
 
@@ -11,6 +11,38 @@ const FORMATS = [
   ["kahoot", "Kahoot! spreadsheet (.xlsx)", ".xlsx"],
   ["opentdb", "Open Trivia Database (.json)", ".json,application/json"],
 ];
+
+// The labels of the form's fields, which the API's messages name by their query parameters.
+const TITLE_LABEL = "Quiz title";
+const TIME_LIMIT_LABEL = "Time limit for questions the file gives none (seconds)";
+const LIMIT_LABEL = "Import only the first questions";
+const SKIP_LABEL = "Leave out questions that cannot be played (matching, essays)";
+
+// The API's words for its query parameters, in the form's terms.
+const PARAMETER_WORDS = [
+  [/\bpass limit=(\d+) or less\b/g, (_, count) => `enter ${count} or less under “${LIMIT_LABEL}”`],
+  [/\bimport with skip_unsupported\b/g, () => `tick “${SKIP_LABEL}”`],
+  [/\bquery\.title\b/g, () => `“${TITLE_LABEL}”`],
+  [/\bquery\.time_limit\b/g, () => `“${TIME_LIMIT_LABEL}”`],
+  [/\bquery\.limit\b/g, () => `“${LIMIT_LABEL}”`],
+  [/\bquery\.skip_unsupported\b/g, () => `“${SKIP_LABEL}”`],
+];
+
+/** Reword an import error that names the API's query parameters in the form's terms. */
+export function inFormTerms(error) {
+  if (!(error instanceof ApiError) || !error.detail) {
+    return error;
+  }
+  let detail = error.detail;
+  for (const [pattern, words] of PARAMETER_WORDS) {
+    detail = detail.replace(pattern, words);
+  }
+  if (detail === error.detail) {
+    return error;
+  }
+  const { status, code } = error;
+  return new ApiError(describeError(code, detail, status), { status, code, detail });
+}
 
 function field(label, control, hint = "") {
   control.id = control.id || `import-${control.name}`;
@@ -38,21 +70,14 @@ export function showImport(app) {
   });
   const limit = el("input", { type: "number", name: "limit", attrs: { min: 1, max: 500 } });
   const skip = el("input", { type: "checkbox", name: "skip_unsupported", id: "import-skip" });
-  const titleField = field("Quiz title", title, "Every format but livequiz JSON needs one");
-  const timeField = field(
-    "Time limit for questions the file gives none (seconds)",
-    timeLimit,
-    "5 to 240; 20 when empty",
-  );
-  const limitField = field("Import only the first questions", limit, "Optional");
+  const titleField = field(TITLE_LABEL, title, "Every format but livequiz JSON needs one");
+  const timeField = field(TIME_LIMIT_LABEL, timeLimit, "5 to 240; 20 when empty");
+  const limitField = field(LIMIT_LABEL, limit, "Optional");
   const skipField = el(
     "div",
     { class: "field inline" },
     skip,
-    el("label", {
-      attrs: { for: skip.id },
-      text: "Leave out questions that cannot be played (matching, essays)",
-    }),
+    el("label", { attrs: { for: skip.id }, text: SKIP_LABEL }),
   );
   const submit = el("button", { type: "submit", text: "Import" });
 
@@ -108,7 +133,7 @@ export function showImport(app) {
               "ok",
             );
           } catch (error) {
-            app.fail(error);
+            app.fail(inFormTerms(error));
           } finally {
             submit.disabled = false;
           }
