@@ -52,6 +52,11 @@ def open_lobby(
             page.get_by_label(label).select_option(value)
     page.get_by_role("button", name="Open the lobby").click()
     expect(page.get_by_role("heading", name="Waiting for players")).to_be_visible()
+    # The heading says it once; the line under it says what to do.
+    expect(page.locator(".player-count")).to_have_text(
+        "No one has joined yet. Share the PIN or the join link."
+    )
+    expect(page.get_by_text("Waiting for players")).to_have_count(1)
     game: dict[str, Any] = json.loads(page.evaluate("sessionStorage.getItem('livequiz.host.game')"))
     return game
 

@@ -70,7 +70,7 @@ export class PlayersList {
     setText(
       this.count,
       total === 0
-        ? "Waiting for players to join…"
+        ? "No one has joined yet. Share the PIN or the join link."
         : `${countOf(total, "player")} joined, ${online} connected`,
     );
     // Redraw only when the list changed, so a kick button keeps its focus between polls.
