@@ -366,6 +366,28 @@ def test_host_editor_cancel_asks_first(open_user: Callable[..., User]) -> None:
     expect(page.locator(".quiz-row", has_text="Half done")).to_have_count(0)
 
 
+def test_host_header_names_the_host(open_user: Callable[..., User], rest: RestClient) -> None:
+    page = open_user("host", "projector").page
+    page.goto("/host")
+    # The login form keeps a narrow column on a projector, and does not stretch across it.
+    width = page.locator(".card.auth").bounding_box()
+    assert width is not None
+    assert width["width"] <= 28 * 16
+    email = register(page)
+    expect(page.locator("#who")).to_have_text("Browser Host")
+    expect(page.locator("#who span")).to_have_attribute("title", email)
+
+    # A login's token response has no name, so the header learns it from the host's quizzes.
+    rest.create_quiz(access_token(page), {"title": "Named", "questions": [EXPECTED_QUESTIONS[0]]})
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
+    expect(page.locator("#who")).to_have_text("Browser Host")
+    assert stored_login(page)["displayName"] == "Browser Host"
+
+
 def test_host_login_wrong_password(open_user: Callable[..., User]) -> None:
     host = open_user("host", "phone")
     page = host.page

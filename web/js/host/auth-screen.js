@@ -50,10 +50,11 @@ export function showLogin(app, message = "") {
             app.clearNotice();
             try {
               const address = email.value.trim();
+              const name = registering ? displayName.value.trim() : null;
               const reply = registering
-                ? await register(address, password.value, displayName.value.trim())
+                ? await register(address, password.value, name)
                 : await login(address, password.value);
-              app.loggedIn(saveLogin(address, reply));
+              app.loggedIn(saveLogin(address, reply, name));
             } catch (error) {
               app.fail(error);
             } finally {

@@ -3,6 +3,7 @@
 import { deleteQuiz, downloadFile, listOwnQuizzes } from "../lib/api.js";
 import { el, replace } from "../lib/dom.js";
 import { saveFile } from "./files.js";
+import { saveDisplayName } from "./session.js";
 import { countOf } from "./words.js";
 
 const SOURCES = {
@@ -123,6 +124,12 @@ export function showLibrary(app) {
   const load = async () => {
     try {
       const quizzes = await listOwnQuizzes(app.login.userId);
+      // NOTE: the API has no route that returns the user's own account, so after a login the
+      // header learns the display name only from the owner of one of the host's quizzes.
+      if (quizzes.length > 0) {
+        saveDisplayName(quizzes[0].owner.display_name);
+        app.drawAccount();
+      }
       status.textContent =
         quizzes.length === 0 ? "You have no quizzes yet. Make one, or import a file." : "";
       status.hidden = quizzes.length > 0;

@@ -106,10 +106,14 @@ const app = {
     }
   },
 
+  /** Show who is logged in: the display name, or the e-mail address until the name is known. */
   drawAccount() {
     const login = currentLogin();
     logoutButton.hidden = !login;
-    replace(who, login ? el("span", { class: "muted", text: login.email }) : null);
+    const account = login
+      ? el("span", { class: "muted", text: login.displayName || login.email, attrs: { title: login.email } })
+      : null;
+    replace(who, account);
   },
 };
 

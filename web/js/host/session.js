@@ -28,7 +28,10 @@ function write(storage, key, value) {
   }
 }
 
-/** Return {userId, email, token, expiresAt} of a login that has not expired, or null. */
+/**
+ * Return {userId, email, displayName, token, expiresAt} of a login that has not expired, or
+ * null. displayName is null until the page learns it.
+ */
 export function currentLogin() {
   const login = read(localStorage, LOGIN_KEY);
   if (!login || !login.token || Date.now() > login.expiresAt - EXPIRY_MARGIN_MS) {
@@ -37,16 +40,28 @@ export function currentLogin() {
   return login;
 }
 
-/** Keep a token response of /auth/login or /auth/register. */
-export function saveLogin(email, tokenResponse) {
+/**
+ * Keep a token response of /auth/login or /auth/register. A registration gives the display
+ * name; the token response of a login does not carry it.
+ */
+export function saveLogin(email, tokenResponse, displayName = null) {
   const login = {
     userId: tokenResponse.user_id,
     email,
+    displayName,
     token: tokenResponse.access_token,
     expiresAt: Date.now() + tokenResponse.expires_in * 1000,
   };
   write(localStorage, LOGIN_KEY, login);
   return login;
+}
+
+/** Keep the display name of the current login, once the page has read it. */
+export function saveDisplayName(displayName) {
+  const login = currentLogin();
+  if (login && displayName && login.displayName !== displayName) {
+    write(localStorage, LOGIN_KEY, { ...login, displayName });
+  }
 }
 
 export function clearLogin() {
