@@ -4,6 +4,7 @@ a manual reveal, survey mode and ending a game early."""
 import json
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -71,7 +72,10 @@ def seat(
 
 
 def test_host_reload_resumes_question(
-    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+    screenshot: Callable[[Page, str], Any],
 ) -> None:
     host = open_user("host", "projector")
     page = host.page
@@ -118,6 +122,18 @@ def test_host_reload_resumes_question(
     page.get_by_role("button", name="Back to quizzes").click()
     expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('livequiz.host.game')") is None
+
+    # The report stays at hand after the podium, under "Past games".
+    expect(page.get_by_role("heading", name="Past games")).to_be_visible()
+    past = page.locator(f'.past-game[data-game-id="{game["gameId"]}"]')
+    expect(past.locator(".quiz-title")).to_have_text(QUIZ["title"])
+    expect(past).to_contain_text("1 player · won by Ada")
+    screenshot(page, "host-past-games-projector")
+    with page.expect_download() as download:
+        past.get_by_role("button", name="CSV").click()
+    assert download.value.suggested_filename == f"livequiz-report-{game['gameId']}.csv"
+    report = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Ada" in report
 
 
 def test_host_manual_reveal_survey(

@@ -1,8 +1,10 @@
-// The host's quizzes: host, edit, export or delete each, or make a new one.
+// The host's quizzes: host, edit, export or delete each, or make a new one. Below them, the
+// games the host ran, with their reports.
 
 import { deleteQuiz, downloadFile, listOwnQuizzes } from "../lib/api.js";
 import { el, replace } from "../lib/dom.js";
 import { saveFile } from "./files.js";
+import { pastGamesSection } from "./past-games.js";
 import { saveDisplayName } from "./session.js";
 import { countOf } from "./words.js";
 
@@ -119,7 +121,7 @@ export function showLibrary(app) {
     status,
     list,
   );
-  app.view.append(section);
+  app.view.append(section, pastGamesSection(app));
 
   const load = async () => {
     try {

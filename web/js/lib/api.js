@@ -317,6 +317,14 @@ export async function importQuiz(format, file, query, token) {
   return response.json();
 }
 
+/**
+ * Read one page of the games the user hosted or played in, newest first: {games, total,
+ * limit, offset}. Each game has `role` "host" or "player".
+ */
+export function userHistory(token, limit, offset) {
+  return request("/users/me/history", { token, query: { limit, offset } });
+}
+
 /** Create a game of quiz `quizId`; returns {game_id, pin, host_token}. */
 export function createGame(quizId, settings, token) {
   return request("/games", { body: { quiz_id: quizId, ...settings }, token });

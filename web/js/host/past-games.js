@@ -1,0 +1,97 @@
+// The games the host ran, from GET /users/me/history, with their reports to download. The
+// game screen offers the reports on its podium only, and a host who left it finds them here.
+
+import { downloadFile, userHistory } from "../lib/api.js";
+import { el } from "../lib/dom.js";
+import { saveFile } from "./files.js";
+import { countOf } from "./words.js";
+
+// Games of the history read per page; the history also lists games the user played in.
+const HISTORY_PAGE = 20;
+
+const DATE_FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+function describe(game) {
+  const parts = [DATE_FORMAT.format(new Date(game.date)), countOf(game.player_count, "player")];
+  if (game.status === "ended") {
+    parts.push(game.winner ? `won by ${game.winner}` : "no winner");
+  } else if (game.status === "running") {
+    parts.push("still running");
+  } else {
+    parts.push("never started");
+  }
+  return parts.join(" · ");
+}
+
+function gameRow(app, game) {
+  const when = DATE_FORMAT.format(new Date(game.date));
+  const download = async (kind) => {
+    try {
+      const file = await downloadFile(
+        `/games/${encodeURIComponent(game.game_id)}/report.${kind}`,
+        app.login.token,
+        `livequiz-report-${game.game_id}.${kind}`,
+      );
+      saveFile(file.blob, file.fileName);
+    } catch (error) {
+      app.fail(error);
+    }
+  };
+  const reportButton = (kind, text) =>
+    el("button", {
+      type: "button",
+      class: "secondary small",
+      text: `${text} report`,
+      attrs: { "aria-label": `Download the ${text} report of ${game.quiz_title}, ${when}` },
+      on: { click: () => download(kind) },
+    });
+  // A game that never started has no answers to report.
+  const started = game.status !== "lobby";
+  return el(
+    "li",
+    { class: "quiz-row card past-game", dataset: { gameId: game.game_id } },
+    el(
+      "div",
+      { class: "quiz-summary" },
+      el("h3", { class: "quiz-title", text: game.quiz_title }),
+      el("p", { class: "muted", text: describe(game) }),
+    ),
+    started ? el("div", { class: "row quiz-actions" }, reportButton("csv", "CSV"), reportButton("xlsx", "Excel")) : null,
+  );
+}
+
+/** Build the "Past games" section, which loads the host's games page by page. */
+export function pastGamesSection(app) {
+  const list = el("ul", { class: "quiz-list", id: "past-games" });
+  const status = el("p", { class: "muted", text: "Loading your past games…" });
+  const more = el("button", { type: "button", class: "secondary", text: "Show older games", hidden: true });
+  let offset = 0;
+
+  const load = async () => {
+    more.disabled = true;
+    try {
+      const page = await userHistory(app.login.token, HISTORY_PAGE, offset);
+      offset += page.games.length;
+      const hosted = page.games.filter((game) => game.role === "host");
+      list.append(...hosted.map((game) => gameRow(app, game)));
+      more.hidden = offset >= page.total || page.games.length === 0;
+      status.hidden = list.children.length > 0;
+      status.textContent = "You have hosted no games yet.";
+    } catch (error) {
+      status.textContent = "Your past games could not be loaded.";
+      app.fail(error);
+    } finally {
+      more.disabled = false;
+    }
+  };
+  more.addEventListener("click", load);
+  load();
+  return el(
+    "section",
+    { class: "stack past-games", attrs: { "aria-labelledby": "past-games-title" } },
+    el("h2", { id: "past-games-title", text: "Past games" }),
+    status,
+    list,
+    more,
+  );
+}
