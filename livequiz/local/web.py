@@ -44,7 +44,7 @@ class SecurityHeaders:
 
     Scripts, styles and fonts load only from the page's own origin, and the pages call only
     the REST and WebSocket APIs that ``/config.json`` names. Question images may come from any
-    https host, because quiz authors link them.
+    http or https host, because quiz authors link them.
     """
 
     def __init__(self, app: ASGIApp, connect_sources: list[str]) -> None:
@@ -52,7 +52,10 @@ class SecurityHeaders:
         policy = [
             "default-src 'self'",
             f"connect-src 'self' {' '.join(connect_sources)}",
-            "img-src 'self' data: https:",
+            # The quiz format takes http:// image URLs as well as https:// ones, so the policy
+            # allows both, or an accepted image would not show. A page served over https still
+            # gets no http image, because browsers block mixed content.
+            "img-src 'self' data: https: http:",
             "object-src 'none'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
