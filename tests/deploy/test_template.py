@@ -98,10 +98,11 @@ SECRETS = [
 ]
 
 MANAGEMENT_URL = "https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}"
-CONNECTIONS_ARN = (
+CONNECTIONS_ARNS = [
     "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-    "${WebSocketApi}/${StageName}/POST/@connections/*"
-)
+    f"${{WebSocketApi}}/${{StageName}}/{method}/@connections/*"
+    for method in ("POST", "DELETE")
+]
 VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 # The transform looks up managed policy names in this map instead of asking IAM.
@@ -627,7 +628,10 @@ def test_only_broadcast_posts_to_connections(resources: dict[str, Any]) -> None:
             if any(action.startswith("execute-api:") for action in actions(statement)):
                 granted[name] = (actions(statement), targets(statement))
     assert granted == {
-        "BroadcastFunction": (["execute-api:ManageConnections"], [{"Fn::Sub": CONNECTIONS_ARN}])
+        "BroadcastFunction": (
+            ["execute-api:ManageConnections"],
+            [{"Fn::Sub": arn} for arn in CONNECTIONS_ARNS],
+        )
     }
 
 
