@@ -4,9 +4,9 @@ Topology (declared by ``declare_topology``, idempotent):
 
     exchange livequiz (topic)
       ├── answer.accepted, game.*,
-      │   player.kicked                     -> queue livequiz.persist
+      │   player.kicked, question.revealed  -> queue livequiz.persist
       ├── scores.changed, question.*,
-      │   game.*                            -> queue livequiz.broadcast
+      │   game.*, player.*                  -> queue livequiz.broadcast
       └── question.deadline                 -> queue livequiz.deadline
     exchange livequiz.dead (direct)         -> queue <name>.dead for each queue above
 
