@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from livequiz.store import GameStore
-from tests.auth.test_games_api import game, store  # noqa: F401
+from tests.auth.conftest import game, store  # noqa: F401
 from tests.robustness.conftest import delete_game
 
 
