@@ -212,13 +212,17 @@ def test_game_three_players(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Kick Intruder").click()
     expect(intruder).to_have_count(0)
-    page.get_by_role("button", name="Lock joining").click()
-    expect(page.get_by_role("button", name="Unlock joining")).to_be_visible()
+    # "Lock joining" is a substring of "Unlock joining", so the names are matched exactly.
+    page.get_by_role("button", name="Lock joining", exact=True).click()
+    expect(page.get_by_role("button", name="Unlock joining", exact=True)).to_be_visible()
     locked = rest.http.post("/games/join", json={"pin": game["pin"], "nickname": "Late"})
     assert locked.status_code == 409
     assert locked.json()["error"]["code"] == "game_locked"
-    page.get_by_role("button", name="Unlock joining").click()
-    expect(page.get_by_role("button", name="Lock joining")).to_be_visible()
+    page.get_by_role("button", name="Unlock joining", exact=True).click()
+    expect(page.get_by_text("Joining is open again.")).to_be_visible()
+    expect(page.get_by_role("button", name="Lock joining", exact=True)).to_be_visible()
+    lobby = rest.http.get(f"/games/{game['gameId']}/players", headers=rest.bearer(token))
+    assert lobby.json()["locked"] is False
     expect(page.locator(".player-count")).to_have_text("3 players joined, 3 connected")
     shoot_both(page, "game-lobby", screenshot)
 

@@ -2,13 +2,15 @@
 a manual reveal, survey mode and ending a game early."""
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import APIResponse, Page, Route, expect
 
+from tests.conftest import scaled
 from tests.web.conftest import GameClient, RestClient, User
 
 QUIZ: dict[str, Any] = {
@@ -196,3 +198,40 @@ def test_host_reload_paused_after_reveal(
     expect(page.locator(".paused-note")).to_have_count(0)
     expect(page.locator(".reveal-summary")).to_have_text("1 of 1 answered right")
     expect(page.get_by_role("button", name="Next question")).to_be_enabled()
+
+
+def test_stale_players_reading_keeps_lock(open_user: Callable[..., User], rest: RestClient) -> None:
+    """A players list read before the lock and answered after it leaves the lock shown."""
+    page = open_user("host", "projector").page
+    game = open_lobby(page, rest)
+    lock = page.get_by_role("button", name="Lock joining", exact=True)
+    unlock = page.get_by_role("button", name="Unlock joining", exact=True)
+    expect(lock).to_be_visible()
+
+    # Hold the next players reading with the unlocked state it read, until the lock is done.
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    pattern = f"**/games/{game['gameId']}/players"
+    page.route(pattern, hold)
+    deadline = time.monotonic() + scaled(10)
+    while not held:
+        assert time.monotonic() < deadline, "no players reading went out"
+        page.wait_for_timeout(100)
+    assert held[0][1].json()["locked"] is False
+
+    lock.click()
+    expect(unlock).to_be_visible()
+    route, response = held[0]
+    route.fulfill(response=response)
+    page.unroute(pattern)
+    # Read the button once the page has had the held reading, with no retry: the next poll
+    # reads the locked state and would hide a wrong redraw.
+    page.wait_for_timeout(300)
+    assert unlock.is_visible()
+    assert lock.count() == 0

@@ -55,7 +55,9 @@ class GameScreen {
     this.players = new PlayersList(app, game, {
       onKick: (player) => this.kick(player),
       onChange: (players, locked) => {
-        this.locked = locked;
+        if (locked !== null) {
+          this.locked = locked;
+        }
         this.online = players.filter((player) => player.online).length;
         this.drawControls();
       },
@@ -72,7 +74,7 @@ class GameScreen {
     this.pauseButton = button("Pause", () => this.send(this.phase === "paused" ? "resume" : "pause"), {
       class: "secondary",
     });
-    this.lockButton = button("Lock joining", () => this.send(this.locked ? "unlock" : "lock"), {
+    this.lockButton = button("Lock joining", () => this.toggleLock(), {
       class: "secondary",
     });
     this.playersButton = button("Players", () => this.togglePlayers(), {
@@ -184,6 +186,11 @@ class GameScreen {
     }
   }
 
+  toggleLock() {
+    this.players.lockChanged();
+    this.send(this.locked ? "unlock" : "lock");
+  }
+
   primaryAction() {
     if (this.phase === "lobby") {
       this.send("start");
@@ -263,6 +270,7 @@ class GameScreen {
     if (frame.action === "kick") {
       this.players.refresh();
     } else if (frame.action === "lock" || frame.action === "unlock") {
+      this.players.lockChanged();
       this.locked = frame.action === "lock";
       this.drawControls();
       this.app.notify(this.locked ? "Joining is locked." : "Joining is open again.", "ok");

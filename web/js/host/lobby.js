@@ -19,7 +19,9 @@ export function joinLink(pin) {
 
 /**
  * The list of players with kick buttons, read from GET /games/{id}/players while started.
- * onKick(player) sends the kick; onChange(players, locked) reports every new reading.
+ * onKick(player) sends the kick; onChange(players, locked) reports every new reading, with
+ * locked null when a lock or unlock went out while the reading was under way, since the
+ * reading may then be older than the game's state.
  */
 export class PlayersList {
   constructor(app, game, { onKick, onChange }) {
@@ -34,6 +36,12 @@ export class PlayersList {
     this.list = el("ul", { class: "players" });
     this.node = el("div", { class: "players-panel" }, this.count, this.list);
     this.drawn = "";
+    this.lockVersion = 0;
+  }
+
+  /** Mark readings under way as stale for the lock state: a lock or unlock went out or came back. */
+  lockChanged() {
+    this.lockVersion += 1;
   }
 
   start() {
@@ -50,11 +58,12 @@ export class PlayersList {
 
   async refresh() {
     try {
+      const version = this.lockVersion;
       const reply = await gamePlayers(this.game.gameId, this.app.login.token);
       this.failed = false;
       this.players = reply.players;
       this.draw();
-      this.onChange(reply.players, reply.locked);
+      this.onChange(reply.players, version === this.lockVersion ? reply.locked : null);
     } catch (error) {
       // Report a failure once until a reading succeeds again, rather than every poll.
       if (!this.failed) {
