@@ -152,6 +152,9 @@ def test_host_manual_reveal_survey(
     expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
 
     page.get_by_role("button", name="Start game").click()
+    # "End game" and a disabled "Reveal answer" are in the lobby too, so the question text is
+    # what shows that the question is open.
+    expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][0]["text"])
     expect(page.get_by_role("button", name="End game")).to_be_visible()
     expect(page.get_by_role("button", name="Reveal answer")).to_be_disabled()
     assert ada.send("answer", question=0, choice=1)["type"] == "answer_received"
