@@ -34,9 +34,13 @@ QUIZ: dict[str, Any] = {
 
 
 def open_lobby(
-    page: Page, rest: RestClient, options: dict[str, str | bool] | None = None
+    page: Page,
+    rest: RestClient,
+    options: dict[str, str | bool] | None = None,
+    quiz: dict[str, Any] = QUIZ,
 ) -> dict[str, Any]:
-    """Register through the page, save QUIZ, open a lobby with ``options`` and return the game."""
+    """Register through the page, save ``quiz``, open its lobby with ``options`` and return the
+    game."""
     page.goto("/host")
     page.get_by_role("button", name="Create an account").click()
     page.get_by_label("Your name").fill("Game Host")
@@ -45,9 +49,9 @@ def open_lobby(
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
     login = json.loads(page.evaluate("localStorage.getItem('livequiz.host.login')"))
-    rest.create_quiz(login["token"], QUIZ)
+    rest.create_quiz(login["token"], quiz)
     page.reload()
-    page.get_by_role("button", name=f"Host {QUIZ['title']}").click()
+    page.get_by_role("button", name=f"Host {quiz['title']}").click()
     for label, value in (options or {}).items():
         if isinstance(value, bool):
             page.get_by_label(label).set_checked(value)
@@ -204,7 +208,7 @@ def test_host_reload_paused_after_reveal(
 
 
 def test_stale_players_reading_keeps_lock(open_user: Callable[..., User], rest: RestClient) -> None:
-    """A players list read before the lock and answered after it leaves the lock shown."""
+    """A players reading sent before the lock and received after it leaves the lock shown."""
     page = open_user("host", "projector").page
     game = open_lobby(page, rest)
     lock = page.get_by_role("button", name="Lock joining", exact=True)

@@ -107,14 +107,23 @@ export function revealView(reveal, view) {
     reveal.right === null || reveal.right === undefined
       ? `${answered} answered`
       : `${reveal.right} of ${answered} answered right`;
+  // Two columns on a projector: the answer and its chart, and beside them the leaderboard.
   return [
     el("p", { class: "reveal-summary", text: summary }),
-    correctAnswer(reveal, view),
-    distributionChart(reveal, view),
-    reveal.explanation
-      ? el("p", { class: "explanation" }, el("strong", { text: "Why: " }), el("span", { text: reveal.explanation }))
-      : null,
-    leaderboard(reveal.top),
+    el(
+      "div",
+      { class: "reveal-body" },
+      el(
+        "div",
+        { class: "reveal-main" },
+        correctAnswer(reveal, view),
+        distributionChart(reveal, view),
+        reveal.explanation
+          ? el("p", { class: "explanation" }, el("strong", { text: "Why: " }), el("span", { text: reveal.explanation }))
+          : null,
+      ),
+      leaderboard(reveal.top),
+    ),
   ];
 }
 
