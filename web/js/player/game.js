@@ -80,7 +80,7 @@ export class PlayerGame {
   }
 
   start() {
-    this.show("connecting", messageView("Connecting\u2026", ["Getting the game's state."]));
+    this.show("connecting", () => messageView("Connecting\u2026", ["Getting the game's state."]));
     this.socket = new GameSocket(this.wsUrl, this.session.token);
     this.socket.addEventListener("frame", (event) => this.handleFrame(event.detail));
     this.socket.addEventListener("status", (event) => this.handleStatus(event.detail));
@@ -187,7 +187,7 @@ export class PlayerGame {
     }
     this.phase = state.phase;
     if (state.phase === "lobby") {
-      this.show("lobby", lobbyView(this.session.nickname));
+      this.show("lobby", () => lobbyView(this.session.nickname));
     } else if (state.phase === "question_open") {
       this.countdown.run(state.remaining_ms, state.limit_ms);
       this.renderOpen();
@@ -201,7 +201,7 @@ export class PlayerGame {
       if (reveal) {
         this.renderReveal(reveal);
       } else {
-        this.show(`closed:${state.question}`, closedView(this.question, null, Boolean(you.answer)));
+        this.show(`closed:${state.question}`, () => closedView(this.question, null, Boolean(you.answer)));
       }
     } else if (state.phase === "paused") {
       if (state.reveal) {
@@ -240,14 +240,14 @@ export class PlayerGame {
     const question = this.question;
     if (this.answered.has(question.index)) {
       const answer = this.answers.get(question.index);
-      this.show(`received:${question.index}`, receivedView(question, this.countdown, this.answeredNode, answer));
+      this.show(`received:${question.index}`, () => receivedView(question, this.countdown, this.answeredNode, answer));
       return;
     }
     if (this.input === null) {
       this.input = answerInput(question.view, (fields) => this.sendAnswer(fields));
     }
     const key = `open:${question.index}`;
-    if (this.show(key, questionView(question, this.countdown, this.input))) {
+    if (this.show(key, () => questionView(question, this.countdown, this.input))) {
       this.focusFirst();
     }
   }
@@ -311,7 +311,7 @@ export class PlayerGame {
     }
     if (!this.reveals.has(frame.question)) {
       const answered = this.answered.has(frame.question);
-      this.show(`closed:${frame.question}`, closedView(this.question, frame.reason, answered));
+      this.show(`closed:${frame.question}`, () => closedView(this.question, frame.reason, answered));
     }
   }
 
@@ -328,7 +328,7 @@ export class PlayerGame {
       this.question && this.question.index === reveal.question
         ? this.question
         : { index: reveal.question, count: this.question?.count ?? reveal.question + 1, view: { type: reveal.question_type, text: "" } };
-    this.show(`reveal:${reveal.question}`, resultView(reveal, question, this.session.nickname));
+    this.show(`reveal:${reveal.question}`, () => resultView(reveal, question, this.session.nickname));
   }
 
   pause(frame) {
@@ -343,7 +343,7 @@ export class PlayerGame {
     if (frozen) {
       this.countdown.pause(remainingMs, limitMs);
     }
-    this.show(`paused:${reason}`, pausedView(reason, frozen ? this.countdown : null));
+    this.show(`paused:${reason}`, () => pausedView(reason, frozen ? this.countdown : null));
   }
 
   resume() {
@@ -353,7 +353,7 @@ export class PlayerGame {
     if (reveal) {
       this.renderReveal(reveal);
     } else if (this.question) {
-      this.show(`closed:${this.question.index}`, closedView(this.question, null, this.answered.has(this.question.index)));
+      this.show(`closed:${this.question.index}`, () => closedView(this.question, null, this.answered.has(this.question.index)));
     }
   }
 
@@ -361,8 +361,7 @@ export class PlayerGame {
     this.phase = "ended";
     this.countdown.stopTicking();
     this.socket.close();
-    this.show(
-      "ended",
+    this.show("ended", () =>
       podiumView({
         top: frame.top,
         you: frame.you,
@@ -379,7 +378,7 @@ export class PlayerGame {
     this.phase = "ended";
     this.countdown.stopTicking();
     this.socket.close();
-    this.show("ended", messageView("Game over", ["Loading the final ranking\u2026"]));
+    this.show("ended", () => messageView("Game over", ["Loading the final ranking\u2026"]));
     for (let attempt = 1; attempt <= RESULT_TRIES; attempt += 1) {
       let results;
       try {
@@ -400,8 +399,7 @@ export class PlayerGame {
     const players = results.players || [];
     const mine = players.find((player) => player.player_id === this.session.playerId);
     this.screenKey = null;
-    this.show(
-      "ended",
+    this.show("ended", () =>
       podiumView({
         top: results.players_hidden ? null : players.slice(0, 10),
         you: mine ? { rank: mine.rank, score: mine.score } : null,
@@ -417,8 +415,7 @@ export class PlayerGame {
     this.stop();
     forgetSession(this.session.gameId);
     this.connection.hidden = true;
-    this.show(
-      "kicked",
+    this.show("kicked", () =>
       messageView(
         "You were removed",
         ["The host removed you from this game."],
@@ -438,8 +435,7 @@ export class PlayerGame {
     this.connection.dataset.state = "replaced";
     setText(this.connection, "Playing elsewhere");
     this.clearNotice();
-    this.show(
-      "replaced",
+    this.show("replaced", () =>
       messageView(
         "Playing in another tab",
         [
@@ -454,13 +450,18 @@ export class PlayerGame {
 
   // Screens and keys
 
-  /** Show `node` unless the screen `key` is up already; return whether it changed. */
-  show(key, node) {
+  /**
+   * Show the screen `key`, built by `build()`, unless it is up already; return whether it
+   * changed. The build runs only on a change: views take the shared countdown, answered count
+   * and answer input into themselves, and a view built for nothing would take them off the
+   * screen that is up.
+   */
+  show(key, build) {
     if (key === this.screenKey) {
       return false;
     }
     this.screenKey = key;
-    replace(this.screen, node);
+    replace(this.screen, build());
     this.screen.dataset.screen = key.split(":")[0];
     return true;
   }
