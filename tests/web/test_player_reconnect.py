@@ -123,3 +123,43 @@ def test_reconnect_keeps_question_screens(
     expect(page.locator(".option")).to_have_count(2)
     page.keyboard.press("1")
     expect(page.locator("#received-title")).to_have_text("Answer received")
+
+
+def test_lost_answer_can_be_sent_again(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+    web_runtime: RuntimeThread,
+) -> None:
+    quiz = two_question_quiz()
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    relay = Relay(page)
+    join_by_link(page, game.pin, "Unlucky")
+    player_id = stored_session(page, game.game_id)["playerId"]
+    relay.wait_for_states(1)
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+
+    # The answer goes out on a connection that no longer delivers anything, then it drops.
+    relay.dropping = True
+    venus = page.get_by_role("button", name=re.compile("Venus"))
+    venus.click()
+    expect(venus).to_be_disabled()
+    relay.wait_for_dropped(1)
+    assert json.loads(relay.dropped[0])["action"] == "answer"
+    relay.dropping = False
+    drop_connection(web_runtime, game.game_id, player_id)
+    relay.wait_for_states(2)
+
+    # The reply to sync has no answer of the player's, so the page takes one again.
+    assert host.send("sync")["answered"] == 0
+    for option in page.locator(".option").all():
+        expect(option).to_be_enabled()
+    expect(page.locator("#notice")).to_have_text(
+        "Your answer did not reach the game, because the connection was lost. Answer again."
+    )
+    page.keyboard.press("2")
+    expect_verdict(page, "Right!")
+    expect(page.locator("#your-answer")).to_have_text("Mercury")

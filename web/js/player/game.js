@@ -74,6 +74,9 @@ export class PlayerGame {
     // The player's answer of each question, in the form views.yourAnswer takes.
     this.answers = new Map();
     this.reveals = new Map();
+    // The answer sent and not yet confirmed: {question, queued}. `queued` is true while it
+    // waits in the socket's queue for the next connection.
+    this.pendingAnswer = null;
     this.screenKey = null;
     this.synced = false;
     this.onKey = (event) => this.handleKey(event);
@@ -179,10 +182,13 @@ export class PlayerGame {
     if (state.question >= 0 && state.view) {
       this.setQuestion(state.question, state.count, state.round, state.view, state.limit_ms);
       if (you.answer) {
+        this.pendingAnswer = null;
         this.answered.add(state.question);
         if (!this.answers.has(state.question)) {
           this.answers.set(state.question, syncedAnswer(state.view, you.answer));
         }
+      } else if (state.phase === "question_open") {
+        this.dropLostAnswer(state.question);
       }
     }
     this.phase = state.phase;
@@ -219,6 +225,7 @@ export class PlayerGame {
     if (this.question === null || this.question.index !== index) {
       this.question = { index, count, round, view, limitMs };
       this.input = null;
+      this.pendingAnswer = null;
       setText(this.answeredNode, "");
       this.screenKey = null;
     } else {
@@ -252,16 +259,41 @@ export class PlayerGame {
     }
   }
 
+  /**
+   * Let the player answer `index` again when the reply to sync has no answer of theirs. The
+   * server's state is the truth after a reconnect: an answer sent on a connection that died
+   * before it arrived is lost, and the input that sent it is still disabled.
+   */
+  dropLostAnswer(index) {
+    const pending = this.pendingAnswer?.question === index ? this.pendingAnswer : null;
+    if (pending?.queued) {
+      // The socket sends its queue right after sync, so the reply to the answer comes next.
+      pending.queued = false;
+      return;
+    }
+    if (pending === null && !this.answered.has(index)) {
+      return;
+    }
+    this.pendingAnswer = null;
+    this.answered.delete(index);
+    this.answers.delete(index);
+    this.input = null;
+    this.screenKey = null;
+    this.showNotice("Your answer did not reach the game, because the connection was lost. Answer again.", "answer");
+  }
+
   sendAnswer(fields) {
     const question = this.question;
     this.answers.set(question.index, sentAnswer(question.view, fields));
     const sentNow = this.socket.send({ action: "answer", question: question.index, ...fields });
+    this.pendingAnswer = { question: question.index, queued: !sentNow };
     if (!sentNow) {
       this.showNotice("The connection is down. Your answer goes out as soon as it is back.", "connection");
     }
   }
 
   answerReceived(frame) {
+    this.pendingAnswer = null;
     this.answered.add(frame.question);
     if (this.question && this.question.index === frame.question && this.phase === "question_open") {
       this.clearNotice();
@@ -271,6 +303,7 @@ export class PlayerGame {
 
   replyError(frame) {
     if (frame.action === "answer") {
+      this.pendingAnswer = null;
       if (frame.code === "already_answered") {
         if (this.question) {
           this.answerReceived({ question: this.question.index });
