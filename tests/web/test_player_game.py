@@ -501,3 +501,35 @@ def test_keyboard_alone_joins_and_answers(
     expect(page.get_by_role("button", name=re.compile("Mercury"))).to_be_focused()
     page.keyboard.press("Enter")
     expect_verdict(page, "Right!")
+
+
+def test_multiple_enter_submits_picks(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = mixed_quiz()
+    quiz["questions"] = [quiz["questions"][2]]
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Picky")
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    expect(page.get_by_text("Keys 1 to 4 pick too. Enter submits.")).to_be_visible()
+
+    # A number key toggles its option and focuses it, and Space toggles the focused option.
+    page.keyboard.press("1")
+    page.keyboard.press("3")
+    page.keyboard.press("4")
+    expect(page.locator(".option").nth(3)).to_be_focused()
+    page.keyboard.press(" ")
+    expect(page.locator(".option[aria-pressed=true]")).to_have_count(2)
+
+    # Enter on the focused option submits the picks; it does not toggle that option.
+    page.keyboard.press("3")
+    page.keyboard.press("3")
+    expect(page.locator(".option").nth(2)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect_verdict(page, "Right!")
+    expect(page.locator("#your-answer .option-tag")).to_have_text(["2", "5"])
