@@ -13,7 +13,13 @@ from livequiz.ids import GameId
 from livequiz.local.runtime import RuntimeThread
 from livequiz.services import game_store
 from tests.web.conftest import GameClient, RestClient, User
-from tests.web.test_player_game import expect_question, expect_verdict, join_by_link, mixed_quiz
+from tests.web.test_player_game import (
+    TIME_LIMIT_S,
+    expect_question,
+    expect_verdict,
+    join_by_link,
+    mixed_quiz,
+)
 
 
 def two_question_quiz() -> dict[str, Any]:
@@ -203,3 +209,31 @@ def test_second_device_takes_seat_and_back(
     first.get_by_role("button", name=re.compile("Mercury")).click()
     expect_verdict(first, "Right!")
     assert host.send("sync")["online"] == 1
+
+
+def test_options_close_at_zero(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = two_question_quiz()
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    # The page's clock runs ahead of the server's here, so its countdown reaches zero while
+    # the server still takes answers: the page must close the options by its own countdown.
+    page.clock.install()
+    join_by_link(page, game.pin, "Slowpoke")
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    expect(page.locator(".option").first).to_be_enabled()
+
+    page.clock.run_for(TIME_LIMIT_S * 1000 + 1000)
+    expect(page.locator(".countdown .seconds")).to_have_text("0")
+    expect(page.locator("#time-up")).to_have_text("Time's up. Waiting for the question to close\u2026")
+    for option in page.locator(".option").all():
+        expect(option).to_be_disabled()
+    page.keyboard.press("2")
+    assert host.send("sync")["phase"] == "question_open"
+    assert host.send("sync")["answered"] == 0
+    expect(page.locator(".option[aria-pressed=true]")).to_have_count(0)

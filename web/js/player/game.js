@@ -69,7 +69,7 @@ export class PlayerGame {
     this.question = null;
     this.input = null;
     this.answeredNode = el("p", { class: "muted", id: "answered-count" });
-    this.countdown = new Countdown();
+    this.countdown = new Countdown(() => this.timeUp());
     this.answered = new Set();
     // The player's answer of each question, in the form views.yourAnswer takes.
     this.answers = new Map();
@@ -253,6 +253,13 @@ export class PlayerGame {
     if (this.input === null) {
       this.input = answerInput(question.view, (fields) => this.sendAnswer(fields));
     }
+    if (this.countdown.expired) {
+      // The server would reject an answer as too late, so the input takes none.
+      this.input.disable();
+      const note = "Time's up. Waiting for the question to close\u2026";
+      this.show(`timeup:${question.index}`, () => questionView(question, this.countdown, this.input, note));
+      return;
+    }
     const key = `open:${question.index}`;
     if (this.show(key, () => questionView(question, this.countdown, this.input))) {
       this.focusFirst();
@@ -280,6 +287,13 @@ export class PlayerGame {
     this.input = null;
     this.screenKey = null;
     this.showNotice("Your answer did not reach the game, because the connection was lost. Answer again.", "answer");
+  }
+
+  /** Close the input of the open question when the countdown reaches zero. */
+  timeUp() {
+    if (this.phase === "question_open" && this.question !== null) {
+      this.renderOpen();
+    }
   }
 
   sendAnswer(fields) {

@@ -123,14 +123,18 @@ function questionText(question) {
   ];
 }
 
-/** Build an open question's screen: its text, the countdown and the answer input. */
-export function questionView(question, countdown, input) {
+/**
+ * Build an open question's screen: its text, the countdown, an optional status line `note`
+ * and the answer input.
+ */
+export function questionView(question, countdown, input, note = null) {
   return el(
     "section",
     { class: "card stack", attrs: { "aria-labelledby": "question-text" }, dataset: { question: question.index } },
     questionHeading(question),
     questionText(question),
     countdown.node,
+    note ? el("p", { class: "time-up", id: "time-up", text: note, attrs: { role: "status" } }) : null,
     input.node,
   );
 }
