@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
 from livequiz.ids import GameId
 from livequiz.local.runtime import RuntimeThread
@@ -237,3 +237,54 @@ def test_options_close_at_zero(
     assert host.send("sync")["phase"] == "question_open"
     assert host.send("sync")["answered"] == 0
     expect(page.locator(".option[aria-pressed=true]")).to_have_count(0)
+
+
+def test_failed_results_read_retries(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = two_question_quiz()
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Patient End")
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    page.get_by_role("button", name=re.compile("Mercury")).click()
+    expect_verdict(page, "Right!")
+    assert host.send("end")["type"] == "ok"
+    expect(page.locator("#podium .name")).to_have_text(["Patient End"])
+    assert rest.results(game.game_id)["status"] == "ended"
+
+    # After a reload the podium comes from GET /results, which fails until the test lets it.
+    reads = {"failing": True, "count": 0}
+
+    def results(route: Route) -> None:
+        reads["count"] += 1
+        if reads["failing"]:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/games/[^/?]+/results$"), results)
+    page.reload()
+    expect(page.get_by_text("The final ranking could not be loaded.", exact=False)).to_be_visible()
+    expect(page.get_by_text("The page tries again in 1 s.")).to_be_visible()
+    # The page retries by itself, with a longer delay after each failure.
+    expect(page.get_by_text("The page tries again in 2 s.")).to_be_visible()
+    assert reads["count"] >= 2
+
+    # "Try again now" reads at once.
+    reads["failing"] = False
+    page.get_by_role("button", name="Try again now").click()
+    expect(page.locator("#podium .name")).to_have_text(["Patient End"])
+    assert reads["count"] >= 3
+
+    # A read that succeeds later, after the page's own retry, also shows the podium.
+    reads["failing"] = True
+    page.reload()
+    expect(page.get_by_text("The page tries again in 1 s.")).to_be_visible()
+    reads["failing"] = False
+    expect(page.locator("#podium .name")).to_have_text(["Patient End"])
+    expect(page.get_by_role("button", name="Try again now")).to_have_count(0)

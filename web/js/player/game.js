@@ -22,9 +22,13 @@ import {
 // Connection attempts in a row that never opened before the page shows a notice. A browser
 // cannot tell a refused handshake (a kicked player, an expired token) from a network failure.
 const FAILURES_BEFORE_NOTICE = 4;
-// Tries at reading the final ranking, which persist writes to MySQL shortly after the end.
+// Reads of the final ranking before the page shows it from a game that MySQL does not have
+// as ended yet: the persist function writes the end shortly after the game_ended frame.
 const RESULT_TRIES = 5;
 const RESULT_RETRY_MS = 1000;
+// A failed read of the final ranking is retried after 1 s, then twice as long each time, up
+// to this delay.
+const RESULT_MAX_RETRY_MS = 30_000;
 
 // Plain words for the WebSocket API's error codes, for the replies a player can get.
 const FRAME_ERRORS = {
@@ -78,6 +82,10 @@ export class PlayerGame {
     // waits in the socket's queue for the next connection.
     this.pendingAnswer = null;
     this.screenKey = null;
+    // The final ranking's next read: its timer, and a number that tells a reply of an older
+    // read, which the page drops.
+    this.resultsTimer = null;
+    this.resultsRead = 0;
     this.synced = false;
     this.onKey = (event) => this.handleKey(event);
   }
@@ -92,6 +100,7 @@ export class PlayerGame {
   }
 
   stop() {
+    this.cancelResults();
     document.removeEventListener("keydown", this.onKey);
     this.countdown.stopTicking();
     if (this.socket !== null) {
@@ -405,6 +414,7 @@ export class PlayerGame {
   }
 
   end(frame) {
+    this.cancelResults();
     this.phase = "ended";
     this.countdown.stopTicking();
     this.socket.close();
@@ -421,25 +431,62 @@ export class PlayerGame {
   }
 
   /** After a sync found the game over: the podium from the results that MySQL has. */
-  async showFinalResults() {
+  showFinalResults() {
     this.phase = "ended";
     this.countdown.stopTicking();
     this.socket.close();
     this.show("ended", () => messageView("Game over", ["Loading the final ranking\u2026"]));
-    for (let attempt = 1; attempt <= RESULT_TRIES; attempt += 1) {
-      let results;
-      try {
-        results = await gameResults(this.session.gameId);
-      } catch (error) {
-        this.showNotice(error.message, "results");
-        return;
+    this.readResults(0, 1);
+  }
+
+  /**
+   * Read the final ranking, and retry a failed read with backoff until one succeeds. The
+   * screen says when the next try is, with a button to try at once. `failures` counts the
+   * failed reads before this one, and `tries` the reads that found the game not ended yet.
+   */
+  async readResults(failures, tries) {
+    this.cancelResults();
+    const read = this.resultsRead;
+    let results;
+    try {
+      results = await gameResults(this.session.gameId);
+    } catch (error) {
+      if (read === this.resultsRead) {
+        this.showResultsFailure(error, failures);
       }
-      if (results.status === "ended" || attempt === RESULT_TRIES) {
-        this.showPodiumFromResults(results);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, RESULT_RETRY_MS));
+      return;
     }
+    if (read !== this.resultsRead) {
+      return;
+    }
+    if (results.status !== "ended" && tries < RESULT_TRIES) {
+      this.resultsTimer = setTimeout(() => this.readResults(0, tries + 1), RESULT_RETRY_MS);
+      return;
+    }
+    this.showPodiumFromResults(results);
+  }
+
+  showResultsFailure(error, failures) {
+    const delayMs = Math.min(RESULT_RETRY_MS * 2 ** failures, RESULT_MAX_RETRY_MS);
+    const retry = () => this.readResults(failures + 1, 1);
+    this.resultsTimer = setTimeout(retry, delayMs);
+    this.show(`ended:failed:${failures}`, () =>
+      messageView(
+        "Game over",
+        [
+          `The final ranking could not be loaded. ${sentence(error.message)}`,
+          `The page tries again in ${Math.round(delayMs / 1000)} s.`,
+        ],
+        el("button", { type: "button", text: "Try again now", on: { click: retry } }),
+      ),
+    );
+  }
+
+  /** Stop the reads of the final ranking, and drop the reply of one under way. */
+  cancelResults() {
+    clearTimeout(this.resultsTimer);
+    this.resultsTimer = null;
+    this.resultsRead += 1;
   }
 
   showPodiumFromResults(results) {
