@@ -6,7 +6,7 @@ import { el, replace, setText } from "../lib/dom.js";
 import { GameSocket } from "../lib/socket.js";
 import { answerInput } from "./answers.js";
 import { Countdown } from "./countdown.js";
-import { forgetSession } from "./session.js";
+import { forgetLastGame, forgetSession } from "./session.js";
 import {
   closedView,
   gradedAnswer,
@@ -59,10 +59,17 @@ function syncedAnswer(view, answer) {
 }
 
 export class PlayerGame {
-  constructor({ screen, notice, connection, session, wsUrl, onLeave }) {
+  /**
+   * `playerName` is the header's nickname. With `joinIfEnded`, a game that the first reply to
+   * sync finds ended goes to the join form (`onLeave("")`) instead of its podium: /play
+   * without a PIN resumes the last game only while it runs.
+   */
+  constructor({ screen, notice, connection, playerName, session, wsUrl, onLeave, joinIfEnded = false }) {
     this.screen = screen;
     this.notice = notice;
     this.connection = connection;
+    this.playerName = playerName;
+    this.joinIfEnded = joinIfEnded;
     this.session = session;
     this.wsUrl = wsUrl;
     this.onLeave = onLeave;
@@ -131,11 +138,12 @@ export class PlayerGame {
     }
   }
 
-  leave() {
+  /** Drop this game's session and go to the join form, with `pin` filled in. */
+  leave(pin = this.session.pin) {
     this.stop();
     forgetSession(this.session.gameId);
     this.clearNotice();
-    this.onLeave(this.session.pin);
+    this.onLeave(pin);
   }
 
   // Frames
@@ -185,6 +193,14 @@ export class PlayerGame {
   }
 
   applyState(state) {
+    const joinIfEnded = this.joinIfEnded;
+    this.joinIfEnded = false;
+    if (state.phase === "ended" && joinIfEnded) {
+      this.stop();
+      forgetLastGame(this.session.gameId);
+      this.onLeave("");
+      return;
+    }
     this.synced = true;
     this.options = state.options || {};
     const you = state.you || {};
@@ -232,7 +248,8 @@ export class PlayerGame {
 
   setQuestion(index, count, round, view, limitMs) {
     if (this.question === null || this.question.index !== index) {
-      this.question = { index, count, round, view, limitMs };
+      const scoresHidden = this.options.leaderboard === "never";
+      this.question = { index, count, round, view, limitMs, scoresHidden };
       this.input = null;
       this.pendingAnswer = null;
       setText(this.answeredNode, "");
@@ -383,7 +400,12 @@ export class PlayerGame {
     const question =
       this.question && this.question.index === reveal.question
         ? this.question
-        : { index: reveal.question, count: this.question?.count ?? reveal.question + 1, view: { type: reveal.question_type, text: "" } };
+        : {
+            index: reveal.question,
+            count: this.question?.count ?? reveal.question + 1,
+            view: { type: reveal.question_type, text: "" },
+            scoresHidden: this.options.leaderboard === "never",
+          };
     this.show(`reveal:${reveal.question}`, () => resultView(reveal, question, this.session.nickname));
   }
 
@@ -416,6 +438,7 @@ export class PlayerGame {
   end(frame) {
     this.cancelResults();
     this.phase = "ended";
+    forgetLastGame(this.session.gameId);
     this.countdown.stopTicking();
     this.socket.close();
     this.show("ended", () =>
@@ -425,6 +448,7 @@ export class PlayerGame {
         players: frame.players,
         reason: frame.reason,
         nickname: this.session.nickname,
+        onJoinAnother: () => this.leave(""),
       }),
     );
     this.focusHeading();
@@ -433,6 +457,7 @@ export class PlayerGame {
   /** After a sync found the game over: the podium from the results that MySQL has. */
   showFinalResults() {
     this.phase = "ended";
+    forgetLastGame(this.session.gameId);
     this.countdown.stopTicking();
     this.socket.close();
     this.show("ended", () => messageView("Game over", ["Loading the final ranking\u2026"]));
@@ -500,6 +525,7 @@ export class PlayerGame {
         players: players.length || null,
         reason: null,
         nickname: this.session.nickname,
+        onJoinAnother: () => this.leave(""),
       }),
     );
   }
@@ -509,6 +535,7 @@ export class PlayerGame {
     this.stop();
     forgetSession(this.session.gameId);
     this.connection.hidden = true;
+    setText(this.playerName, "");
     this.show("kicked", () =>
       messageView(
         "You were removed",
