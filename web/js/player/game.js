@@ -89,8 +89,8 @@ export class PlayerGame {
     // waits in the socket's queue for the next connection.
     this.pendingAnswer = null;
     this.screenKey = null;
-    // The final ranking's next read: its timer, and a number that tells a reply of an older
-    // read, which the page drops.
+    // The timer of the final ranking's next read, and the number of the current read. A reply
+    // to an older read is dropped.
     this.resultsTimer = null;
     this.resultsRead = 0;
     this.synced = false;
@@ -573,9 +573,9 @@ export class PlayerGame {
 
   /**
    * Show the screen `key`, built by `build()`, unless it is up already; return whether it
-   * changed. The build runs only on a change: views take the shared countdown, answered count
-   * and answer input into themselves, and a view built for nothing would take them off the
-   * screen that is up.
+   * changed. The build runs only on a change, because views take the shared countdown,
+   * answered count and answer input into themselves. A view built for nothing would take
+   * them off the screen that is up.
    */
   show(key, build) {
     if (key === this.screenKey) {
