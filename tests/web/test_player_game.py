@@ -501,3 +501,64 @@ def test_keyboard_alone_joins_and_answers(
     expect(page.get_by_role("button", name=re.compile("Mercury"))).to_be_focused()
     page.keyboard.press("Enter")
     expect_verdict(page, "Right!")
+
+
+def test_multiple_enter_submits_picks(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = mixed_quiz()
+    quiz["questions"] = [quiz["questions"][2]]
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Picky")
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    expect(page.get_by_text("Keys 1 to 4 pick too. Enter submits.")).to_be_visible()
+
+    # A number key toggles its option and focuses it, and Space toggles the focused option.
+    page.keyboard.press("1")
+    page.keyboard.press("3")
+    page.keyboard.press("4")
+    expect(page.locator(".option").nth(3)).to_be_focused()
+    page.keyboard.press(" ")
+    expect(page.locator(".option[aria-pressed=true]")).to_have_count(2)
+
+    # Enter on the focused option submits the picks and leaves that option picked.
+    page.keyboard.press("3")
+    page.keyboard.press("3")
+    expect(page.locator(".option").nth(2)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect_verdict(page, "Right!")
+    expect(page.locator("#your-answer .option-tag")).to_have_text(["2", "5"])
+
+
+def test_survey_mode_hides_scores(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    quiz = mixed_quiz()
+    quiz["questions"] = quiz["questions"][:2]
+    quiz["questions"][0]["points"] = 2
+    game = rest.host_game(quiz, options={"leaderboard": "never", "streak_bonus": True})
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Surveyed")
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    expect(page.locator("[data-question='0'] > p.muted").first).to_have_text("Question 1 of 2")
+
+    page.get_by_role("button", name=re.compile("Mercury")).click()
+    expect_verdict(page, "Right!")
+    expect(page.locator("#right-answer")).to_contain_text("Mercury")
+    expect(page.locator("[data-stat=points]")).to_have_count(0)
+    expect(page.locator("[data-stat=streak]")).to_have_count(0)
+    expect(page.locator("[data-stat=score]")).to_have_count(0)
+    expect(page.locator("[data-stat=rank]")).to_have_count(0)
+    # A reload shows the reveal from the reply to sync, without scores too.
+    page.reload()
+    expect_verdict(page, "Right!")
+    expect(page.locator(".stats")).to_have_count(0)

@@ -50,9 +50,13 @@ function keysHint(count, verb) {
   return el("span", { class: "key-hint", text: ` ${keys} ${verb} too.` });
 }
 
+function hasModifier(event) {
+  return event.altKey || event.ctrlKey || event.metaKey;
+}
+
 /** Return the option index of a number key 1 to 9, or -1. */
 function keyIndex(event) {
-  if (event.altKey || event.ctrlKey || event.metaKey) {
+  if (hasModifier(event)) {
     return -1;
   }
   return /^[1-9]$/.test(event.key) ? Number(event.key) - 1 : -1;
@@ -121,6 +125,7 @@ function multipleInput(view, submit) {
     button.setAttribute("aria-pressed", "false");
     return button;
   });
+  let sent = false;
   const form = el(
     "form",
     {
@@ -128,18 +133,25 @@ function multipleInput(view, submit) {
       on: {
         submit: (event) => {
           event.preventDefault();
-          if (picked.size > 0) {
+          if (picked.size > 0 && !sent) {
             disable();
             submit({ choices: [...picked].sort((a, b) => a - b) });
           }
         },
       },
     },
-    el("p", { class: "muted" }, "Pick every right answer, then submit.", keysHint(choices.length, "pick")),
+    el(
+      "p",
+      { class: "muted" },
+      "Pick every right answer, then submit.",
+      keysHint(choices.length, "pick"),
+      el("span", { class: "key-hint", text: " Enter submits." }),
+    ),
     el("div", { class: "options", attrs: { role: "group", "aria-label": "Choices" } }, buttons),
     send,
   );
   const disable = () => {
+    sent = true;
     buttons.forEach((button) => {
       button.disabled = true;
     });
@@ -148,6 +160,16 @@ function multipleInput(view, submit) {
   return {
     node: form,
     onKey(event) {
+      // A number key moves the focus onto its option, where Enter would toggle that option
+      // again, so Enter submits the picks from anywhere but the submit button, which submits
+      // by itself. Space still toggles the focused option.
+      if (event.key === "Enter" && event.target !== send && !hasModifier(event)) {
+        if (picked.size === 0 || sent) {
+          return false;
+        }
+        form.requestSubmit(send);
+        return true;
+      }
       const index = keyIndex(event);
       if (index < 0 || index >= buttons.length || buttons[index].disabled) {
         return false;

@@ -7,7 +7,12 @@ import { el } from "../lib/dom.js";
 const TICK_MS = 200;
 
 export class Countdown {
-  constructor() {
+  /** `onExpire()` runs once each time a running countdown reaches zero. */
+  constructor(onExpire = () => {}) {
+    this.onExpire = onExpire;
+    // Whether the countdown ran to zero since the last run(): the time is up by this page's
+    // clock, although the server closes the question only at its own deadline.
+    this.expired = false;
     this.seconds = el("span", { class: "seconds", text: "" });
     this.bar = el("progress", { max: 1, value: 1, attrs: { "aria-hidden": "true" } });
     this.node = el(
@@ -27,14 +32,16 @@ export class Countdown {
     this.limitMs = Math.max(limitMs || remainingMs || 1, 1);
     this.deadline = performance.now() + Math.max(remainingMs, 0);
     this.node.dataset.paused = "false";
+    this.expired = false;
     this.stopTicking();
-    this.tick();
     this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.tick();
   }
 
   /** Freeze at `remainingMs`, as the server does while the game is paused. */
   pause(remainingMs, limitMs) {
     this.stopTicking();
+    this.expired = false;
     this.limitMs = Math.max(limitMs || this.limitMs, 1);
     this.node.dataset.paused = "true";
     this.show(Math.max(remainingMs, 0));
@@ -60,8 +67,10 @@ export class Countdown {
   tick() {
     const remaining = this.remainingMs;
     this.show(remaining);
-    if (remaining <= 0) {
+    if (remaining <= 0 && this.timer !== null) {
       this.stopTicking();
+      this.expired = true;
+      this.onExpire();
     }
   }
 

@@ -6,7 +6,7 @@ import { el, replace, setText } from "../lib/dom.js";
 import { GameSocket } from "../lib/socket.js";
 import { answerInput } from "./answers.js";
 import { Countdown } from "./countdown.js";
-import { forgetSession } from "./session.js";
+import { forgetLastGame, forgetSession } from "./session.js";
 import {
   closedView,
   gradedAnswer,
@@ -22,9 +22,13 @@ import {
 // Connection attempts in a row that never opened before the page shows a notice. A browser
 // cannot tell a refused handshake (a kicked player, an expired token) from a network failure.
 const FAILURES_BEFORE_NOTICE = 4;
-// Tries at reading the final ranking, which persist writes to MySQL shortly after the end.
+// Reads of the final ranking before the page shows it from a game that MySQL does not have
+// as ended yet: the persist function writes the end shortly after the game_ended frame.
 const RESULT_TRIES = 5;
 const RESULT_RETRY_MS = 1000;
+// A failed read of the final ranking is retried after 1 s, then twice as long each time, up
+// to this delay.
+const RESULT_MAX_RETRY_MS = 30_000;
 
 // Plain words for the WebSocket API's error codes, for the replies a player can get.
 const FRAME_ERRORS = {
@@ -55,10 +59,17 @@ function syncedAnswer(view, answer) {
 }
 
 export class PlayerGame {
-  constructor({ screen, notice, connection, session, wsUrl, onLeave }) {
+  /**
+   * `playerName` is the header's nickname. With `joinIfEnded`, a game that the first reply to
+   * sync finds ended goes to the join form (`onLeave("")`) instead of its podium: /play
+   * without a PIN resumes the last game only while it runs.
+   */
+  constructor({ screen, notice, connection, playerName, session, wsUrl, onLeave, joinIfEnded = false }) {
     this.screen = screen;
     this.notice = notice;
     this.connection = connection;
+    this.playerName = playerName;
+    this.joinIfEnded = joinIfEnded;
     this.session = session;
     this.wsUrl = wsUrl;
     this.onLeave = onLeave;
@@ -69,18 +80,25 @@ export class PlayerGame {
     this.question = null;
     this.input = null;
     this.answeredNode = el("p", { class: "muted", id: "answered-count" });
-    this.countdown = new Countdown();
+    this.countdown = new Countdown(() => this.timeUp());
     this.answered = new Set();
     // The player's answer of each question, in the form views.yourAnswer takes.
     this.answers = new Map();
     this.reveals = new Map();
+    // The answer sent and not yet confirmed: {question, queued}. `queued` is true while it
+    // waits in the socket's queue for the next connection.
+    this.pendingAnswer = null;
     this.screenKey = null;
+    // The timer of the final ranking's next read, and the number of the current read. A reply
+    // to an older read is dropped.
+    this.resultsTimer = null;
+    this.resultsRead = 0;
     this.synced = false;
     this.onKey = (event) => this.handleKey(event);
   }
 
   start() {
-    this.show("connecting", messageView("Connecting\u2026", ["Getting the game's state."]));
+    this.show("connecting", () => messageView("Connecting\u2026", ["Getting the game's state."]));
     this.socket = new GameSocket(this.wsUrl, this.session.token);
     this.socket.addEventListener("frame", (event) => this.handleFrame(event.detail));
     this.socket.addEventListener("status", (event) => this.handleStatus(event.detail));
@@ -89,6 +107,7 @@ export class PlayerGame {
   }
 
   stop() {
+    this.cancelResults();
     document.removeEventListener("keydown", this.onKey);
     this.countdown.stopTicking();
     if (this.socket !== null) {
@@ -119,11 +138,12 @@ export class PlayerGame {
     }
   }
 
-  leave() {
+  /** Drop this game's session and go to the join form, with `pin` filled in. */
+  leave(pin = this.session.pin) {
     this.stop();
     forgetSession(this.session.gameId);
     this.clearNotice();
-    this.onLeave(this.session.pin);
+    this.onLeave(pin);
   }
 
   // Frames
@@ -173,21 +193,32 @@ export class PlayerGame {
   }
 
   applyState(state) {
+    const joinIfEnded = this.joinIfEnded;
+    this.joinIfEnded = false;
+    if (state.phase === "ended" && joinIfEnded) {
+      this.stop();
+      forgetLastGame(this.session.gameId);
+      this.onLeave("");
+      return;
+    }
     this.synced = true;
     this.options = state.options || {};
     const you = state.you || {};
     if (state.question >= 0 && state.view) {
       this.setQuestion(state.question, state.count, state.round, state.view, state.limit_ms);
       if (you.answer) {
+        this.pendingAnswer = null;
         this.answered.add(state.question);
         if (!this.answers.has(state.question)) {
           this.answers.set(state.question, syncedAnswer(state.view, you.answer));
         }
+      } else if (state.phase === "question_open") {
+        this.dropLostAnswer(state.question);
       }
     }
     this.phase = state.phase;
     if (state.phase === "lobby") {
-      this.show("lobby", lobbyView(this.session.nickname));
+      this.show("lobby", () => lobbyView(this.session.nickname));
     } else if (state.phase === "question_open") {
       this.countdown.run(state.remaining_ms, state.limit_ms);
       this.renderOpen();
@@ -201,7 +232,7 @@ export class PlayerGame {
       if (reveal) {
         this.renderReveal(reveal);
       } else {
-        this.show(`closed:${state.question}`, closedView(this.question, null, Boolean(you.answer)));
+        this.show(`closed:${state.question}`, () => closedView(this.question, null, Boolean(you.answer)));
       }
     } else if (state.phase === "paused") {
       if (state.reveal) {
@@ -217,8 +248,10 @@ export class PlayerGame {
 
   setQuestion(index, count, round, view, limitMs) {
     if (this.question === null || this.question.index !== index) {
-      this.question = { index, count, round, view, limitMs };
+      const scoresHidden = this.options.leaderboard === "never";
+      this.question = { index, count, round, view, limitMs, scoresHidden };
       this.input = null;
+      this.pendingAnswer = null;
       setText(this.answeredNode, "");
       this.screenKey = null;
     } else {
@@ -240,15 +273,52 @@ export class PlayerGame {
     const question = this.question;
     if (this.answered.has(question.index)) {
       const answer = this.answers.get(question.index);
-      this.show(`received:${question.index}`, receivedView(question, this.countdown, this.answeredNode, answer));
+      this.show(`received:${question.index}`, () => receivedView(question, this.countdown, this.answeredNode, answer));
       return;
     }
     if (this.input === null) {
       this.input = answerInput(question.view, (fields) => this.sendAnswer(fields));
     }
+    if (this.countdown.expired) {
+      // The server would reject an answer as too late, so the input takes none.
+      this.input.disable();
+      const note = "Time's up. Waiting for the question to close\u2026";
+      this.show(`timeup:${question.index}`, () => questionView(question, this.countdown, this.input, note));
+      return;
+    }
     const key = `open:${question.index}`;
-    if (this.show(key, questionView(question, this.countdown, this.input))) {
+    if (this.show(key, () => questionView(question, this.countdown, this.input))) {
       this.focusFirst();
+    }
+  }
+
+  /**
+   * Let the player answer `index` again when the reply to sync has no answer of theirs. The
+   * server's state is the truth after a reconnect: an answer sent on a connection that died
+   * before it arrived is lost, and the input that sent it is still disabled.
+   */
+  dropLostAnswer(index) {
+    const pending = this.pendingAnswer?.question === index ? this.pendingAnswer : null;
+    if (pending?.queued) {
+      // The socket sends its queue right after sync, so the reply to the answer comes next.
+      pending.queued = false;
+      return;
+    }
+    if (pending === null && !this.answered.has(index)) {
+      return;
+    }
+    this.pendingAnswer = null;
+    this.answered.delete(index);
+    this.answers.delete(index);
+    this.input = null;
+    this.screenKey = null;
+    this.showNotice("Your answer did not reach the game, because the connection was lost. Answer again.", "answer");
+  }
+
+  /** Close the input of the open question when the countdown reaches zero. */
+  timeUp() {
+    if (this.phase === "question_open" && this.question !== null) {
+      this.renderOpen();
     }
   }
 
@@ -256,12 +326,14 @@ export class PlayerGame {
     const question = this.question;
     this.answers.set(question.index, sentAnswer(question.view, fields));
     const sentNow = this.socket.send({ action: "answer", question: question.index, ...fields });
+    this.pendingAnswer = { question: question.index, queued: !sentNow };
     if (!sentNow) {
       this.showNotice("The connection is down. Your answer goes out as soon as it is back.", "connection");
     }
   }
 
   answerReceived(frame) {
+    this.pendingAnswer = null;
     this.answered.add(frame.question);
     if (this.question && this.question.index === frame.question && this.phase === "question_open") {
       this.clearNotice();
@@ -271,6 +343,7 @@ export class PlayerGame {
 
   replyError(frame) {
     if (frame.action === "answer") {
+      this.pendingAnswer = null;
       if (frame.code === "already_answered") {
         if (this.question) {
           this.answerReceived({ question: this.question.index });
@@ -311,7 +384,7 @@ export class PlayerGame {
     }
     if (!this.reveals.has(frame.question)) {
       const answered = this.answered.has(frame.question);
-      this.show(`closed:${frame.question}`, closedView(this.question, frame.reason, answered));
+      this.show(`closed:${frame.question}`, () => closedView(this.question, frame.reason, answered));
     }
   }
 
@@ -327,8 +400,13 @@ export class PlayerGame {
     const question =
       this.question && this.question.index === reveal.question
         ? this.question
-        : { index: reveal.question, count: this.question?.count ?? reveal.question + 1, view: { type: reveal.question_type, text: "" } };
-    this.show(`reveal:${reveal.question}`, resultView(reveal, question, this.session.nickname));
+        : {
+            index: reveal.question,
+            count: this.question?.count ?? reveal.question + 1,
+            view: { type: reveal.question_type, text: "" },
+            scoresHidden: this.options.leaderboard === "never",
+          };
+    this.show(`reveal:${reveal.question}`, () => resultView(reveal, question, this.session.nickname));
   }
 
   pause(frame) {
@@ -343,7 +421,7 @@ export class PlayerGame {
     if (frozen) {
       this.countdown.pause(remainingMs, limitMs);
     }
-    this.show(`paused:${reason}`, pausedView(reason, frozen ? this.countdown : null));
+    this.show(`paused:${reason}`, () => pausedView(reason, frozen ? this.countdown : null));
   }
 
   resume() {
@@ -353,61 +431,101 @@ export class PlayerGame {
     if (reveal) {
       this.renderReveal(reveal);
     } else if (this.question) {
-      this.show(`closed:${this.question.index}`, closedView(this.question, null, this.answered.has(this.question.index)));
+      this.show(`closed:${this.question.index}`, () => closedView(this.question, null, this.answered.has(this.question.index)));
     }
   }
 
   end(frame) {
+    this.cancelResults();
     this.phase = "ended";
+    forgetLastGame(this.session.gameId);
     this.countdown.stopTicking();
     this.socket.close();
-    this.show(
-      "ended",
+    this.show("ended", () =>
       podiumView({
         top: frame.top,
         you: frame.you,
         players: frame.players,
         reason: frame.reason,
         nickname: this.session.nickname,
+        onJoinAnother: () => this.leave(""),
       }),
     );
     this.focusHeading();
   }
 
   /** After a sync found the game over: the podium from the results that MySQL has. */
-  async showFinalResults() {
+  showFinalResults() {
     this.phase = "ended";
+    forgetLastGame(this.session.gameId);
     this.countdown.stopTicking();
     this.socket.close();
-    this.show("ended", messageView("Game over", ["Loading the final ranking\u2026"]));
-    for (let attempt = 1; attempt <= RESULT_TRIES; attempt += 1) {
-      let results;
-      try {
-        results = await gameResults(this.session.gameId);
-      } catch (error) {
-        this.showNotice(error.message, "results");
-        return;
+    this.show("ended", () => messageView("Game over", ["Loading the final ranking\u2026"]));
+    this.readResults(0, 1);
+  }
+
+  /**
+   * Read the final ranking, and retry a failed read with backoff until one succeeds. The
+   * screen says when the next try is, with a button to try at once. `failures` counts the
+   * failed reads before this one, and `tries` the reads that found the game not ended yet.
+   */
+  async readResults(failures, tries) {
+    this.cancelResults();
+    const read = this.resultsRead;
+    let results;
+    try {
+      results = await gameResults(this.session.gameId);
+    } catch (error) {
+      if (read === this.resultsRead) {
+        this.showResultsFailure(error, failures);
       }
-      if (results.status === "ended" || attempt === RESULT_TRIES) {
-        this.showPodiumFromResults(results);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, RESULT_RETRY_MS));
+      return;
     }
+    if (read !== this.resultsRead) {
+      return;
+    }
+    if (results.status !== "ended" && tries < RESULT_TRIES) {
+      this.resultsTimer = setTimeout(() => this.readResults(0, tries + 1), RESULT_RETRY_MS);
+      return;
+    }
+    this.showPodiumFromResults(results);
+  }
+
+  showResultsFailure(error, failures) {
+    const delayMs = Math.min(RESULT_RETRY_MS * 2 ** failures, RESULT_MAX_RETRY_MS);
+    const retry = () => this.readResults(failures + 1, 1);
+    this.resultsTimer = setTimeout(retry, delayMs);
+    this.show(`ended:failed:${failures}`, () =>
+      messageView(
+        "Game over",
+        [
+          `The final ranking could not be loaded. ${sentence(error.message)}`,
+          `The page tries again in ${Math.round(delayMs / 1000)} s.`,
+        ],
+        el("button", { type: "button", text: "Try again now", on: { click: retry } }),
+      ),
+    );
+  }
+
+  /** Stop the reads of the final ranking, and drop the reply of one under way. */
+  cancelResults() {
+    clearTimeout(this.resultsTimer);
+    this.resultsTimer = null;
+    this.resultsRead += 1;
   }
 
   showPodiumFromResults(results) {
     const players = results.players || [];
     const mine = players.find((player) => player.player_id === this.session.playerId);
     this.screenKey = null;
-    this.show(
-      "ended",
+    this.show("ended", () =>
       podiumView({
         top: results.players_hidden ? null : players.slice(0, 10),
         you: mine ? { rank: mine.rank, score: mine.score } : null,
         players: players.length || null,
         reason: null,
         nickname: this.session.nickname,
+        onJoinAnother: () => this.leave(""),
       }),
     );
   }
@@ -417,8 +535,8 @@ export class PlayerGame {
     this.stop();
     forgetSession(this.session.gameId);
     this.connection.hidden = true;
-    this.show(
-      "kicked",
+    setText(this.playerName, "");
+    this.show("kicked", () =>
       messageView(
         "You were removed",
         ["The host removed you from this game."],
@@ -438,8 +556,7 @@ export class PlayerGame {
     this.connection.dataset.state = "replaced";
     setText(this.connection, "Playing elsewhere");
     this.clearNotice();
-    this.show(
-      "replaced",
+    this.show("replaced", () =>
       messageView(
         "Playing in another tab",
         [
@@ -454,13 +571,18 @@ export class PlayerGame {
 
   // Screens and keys
 
-  /** Show `node` unless the screen `key` is up already; return whether it changed. */
-  show(key, node) {
+  /**
+   * Show the screen `key`, built by `build()`, unless it is up already; return whether it
+   * changed. The build runs only on a change, because views take the shared countdown,
+   * answered count and answer input into themselves. A view built for nothing would take
+   * them off the screen that is up.
+   */
+  show(key, build) {
     if (key === this.screenKey) {
       return false;
     }
     this.screenKey = key;
-    replace(this.screen, node);
+    replace(this.screen, build());
     this.screen.dataset.screen = key.split(":")[0];
     return true;
   }

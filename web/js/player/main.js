@@ -48,7 +48,8 @@ function showJoin(pin, config) {
   view.focus();
 }
 
-function play(session, config) {
+/** Play the game of `session`; see PlayerGame for `joinIfEnded`. */
+function play(session, config, joinIfEnded = false) {
   playerName.textContent = session.nickname;
   connection.hidden = false;
   document.title = "Play · livequiz";
@@ -56,12 +57,14 @@ function play(session, config) {
     screen,
     notice,
     connection,
+    playerName,
     session,
     wsUrl: config.wsUrl,
     onLeave: (pin) => {
       window.history.replaceState(null, "", pin ? `/play?pin=${encodeURIComponent(pin)}` : "/play");
       showJoin(pin, config);
     },
+    joinIfEnded,
   });
   game.start();
 }
@@ -84,7 +87,8 @@ async function boot() {
   const pin = pinFromUrl();
   const session = findSession(pin || null);
   if (session) {
-    play(session, config);
+    // Without a PIN the session is the last game joined, which may have ended since.
+    play(session, config, !pin);
   } else {
     showJoin(pin, config);
   }

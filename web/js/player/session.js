@@ -102,3 +102,14 @@ export function forgetSession(gameId) {
     store.removeItem(LAST_KEY);
   }
 }
+
+/**
+ * Stop offering a game that has ended to /play without a PIN, which then shows the join form.
+ * The session stays, so /play with the game's PIN still shows its podium.
+ */
+export function forgetLastGame(gameId) {
+  const store = storage();
+  if (store && store.getItem(LAST_KEY) === gameId) {
+    store.removeItem(LAST_KEY);
+  }
+}

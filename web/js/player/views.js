@@ -101,7 +101,7 @@ export function lobbyView(nickname) {
 
 function questionHeading(question) {
   const parts = [`Question ${question.index + 1} of ${question.count}`];
-  const note = POINTS_NOTE[question.view.points];
+  const note = question.scoresHidden ? null : POINTS_NOTE[question.view.points];
   if (note) {
     parts.push(note);
   }
@@ -123,14 +123,18 @@ function questionText(question) {
   ];
 }
 
-/** Build an open question's screen: its text, the countdown and the answer input. */
-export function questionView(question, countdown, input) {
+/**
+ * Build an open question's screen: its text, the countdown, an optional status line `note`
+ * and the answer input.
+ */
+export function questionView(question, countdown, input, note = null) {
   return el(
     "section",
     { class: "card stack", attrs: { "aria-labelledby": "question-text" }, dataset: { question: question.index } },
     questionHeading(question),
     questionText(question),
     countdown.node,
+    note ? el("p", { class: "time-up", id: "time-up", text: note, attrs: { role: "status" } }) : null,
     input.node,
   );
 }
@@ -225,16 +229,25 @@ export function closedView(question, reason, answeredIt) {
   );
 }
 
+/** Build the paused screen, with the frozen `countdown` of an open question or null. */
 export function pausedView(reason, countdown) {
-  const text =
+  // The server keeps a game paused until the host presses Resume, also after a host who lost
+  // their connection has reconnected, and ends it when that host stays away too long.
+  const lines =
     reason === "host_gone"
-      ? "The host lost their connection. The game goes on when they are back."
-      : "The host paused the game. The time left is kept.";
+      ? [
+          "The host lost their connection.",
+          "The game stays paused until the host is back and resumes it. It ends if the host does not come back.",
+        ]
+      : ["The host paused the game.", "It goes on when the host resumes it."];
+  if (countdown) {
+    lines.push("The time left for this question is kept until then.");
+  }
   return el(
     "section",
     { class: "card stack center", attrs: { "aria-labelledby": "paused-title" } },
     el("h1", { id: "paused-title", text: "Paused" }),
-    el("p", { text }),
+    lines.map((line) => el("p", { text: line })),
     countdown ? countdown.node : null,
   );
 }
@@ -289,12 +302,15 @@ function stat(label, value, name) {
   return el("div", { dataset: { stat: name } }, el("dt", { text: label }), el("dd", { text: String(value) }));
 }
 
-/** Build the reveal: right or wrong, points, streak, rank, the right answer, the leaderboard. */
+/**
+ * Build the reveal: right or wrong, points, streak, rank, the right answer, the leaderboard.
+ * A game in survey mode (`question.scoresHidden`) shows no points and no streak.
+ */
 export function resultView(reveal, question, nickname) {
   const you = reveal.you || { answered: false, points: 0, streak: 0 };
   const outcome = verdict(you, reveal.question_type);
   const stats = [];
-  if (reveal.question_type !== "poll") {
+  if (reveal.question_type !== "poll" && !question.scoresHidden) {
     const bonus = you.bonus ? ` (+${you.bonus} streak bonus)` : "";
     stats.push(stat("Points", `+${you.points || 0}${bonus}`, "points"));
     stats.push(stat("Streak", you.streak || 0, "streak"));
@@ -359,9 +375,10 @@ const END_REASONS = {
 
 /**
  * Build the final podium. `top` lists {rank, nickname, score} best first, and `you` is the
- * player's own {rank, score} when the game shows them.
+ * player's own {rank, score} when the game shows them. `onJoinAnother()` runs on the
+ * "Join another game" button.
  */
-export function podiumView({ top, you, players, reason, nickname }) {
+export function podiumView({ top, you, players, reason, nickname, onJoinAnother }) {
   const steps = (top || []).slice(0, 3);
   const lines = [];
   if (END_REASONS[reason]) {
@@ -396,6 +413,7 @@ export function podiumView({ top, you, players, reason, nickname }) {
             ),
           )
         : el("p", { text: "Thanks for playing!" }),
+      el("button", { type: "button", id: "join-another", text: "Join another game", on: { click: onJoinAnother } }),
     ),
     top && top.length > 3 ? leaderboardView(top, nickname, "Final ranking") : null,
   );
