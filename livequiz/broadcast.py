@@ -234,16 +234,21 @@ def _your_result(
     if shown == "never":
         standing.pop("score", None)
     if answer is None:
-        return {"answered": False, "correct": False, "points": 0, "streak": 0, **standing}
-    return {
-        "answered": True,
-        "correct": answer.get("correct"),
-        "points": answer.get("points", 0),
-        "bonus": answer.get("bonus", 0),
-        "streak": answer.get("streak", 0),
-        "response": answer.get("response"),
-        **standing,
-    }
+        result: dict[str, Any] = {"answered": False, "correct": False, "points": 0, "streak": 0}
+    else:
+        result = {
+            "answered": True,
+            "correct": answer.get("correct"),
+            "points": answer.get("points", 0),
+            "bonus": answer.get("bonus", 0),
+            "streak": answer.get("streak", 0),
+            "response": answer.get("response"),
+        }
+    if shown == "never":
+        # Points per question would add up to the score that survey mode hides.
+        for key in ("points", "bonus", "streak"):
+            result.pop(key, None)
+    return {**result, **standing}
 
 
 def _frame(

@@ -541,8 +541,11 @@ class Play:
                     you["streak"] = self._streak_before(game_id, player_id, state)
                 you["answer"] = mine
         if state.options.leaderboard == "never":
-            # Survey mode shows no scores, as the reveal frames do not.
+            # Survey mode shows no scores, as the reveal frames do not: no total, no streak and
+            # no points of the answer.
             you.pop("score")
+            you.pop("streak")
+            you.get("answer", {}).pop("points", None)
         return frame
 
     def _streak_before(self, game_id: GameId, player_id: PlayerId, state: GameState) -> int:

@@ -108,6 +108,9 @@ def test_reveal_hides_rank_without_leaderboard(
     assert reveal["you"]["correct"] is True
     # Only the final frame (or no frame at all) may show where the player stands.
     assert "rank" not in reveal["you"]
+    # Survey mode shows no points either, since they would add up to the hidden score.
+    hidden = {"points", "bonus", "streak", "score"} if leaderboard == "never" else set()
+    assert hidden.isdisjoint(reveal["you"])
 
 
 def test_host_reconnecting_before_old_disconnect_keeps_game(
@@ -150,7 +153,10 @@ def test_sync_hides_score_in_survey_mode(make_table: Callable[..., Table]) -> No
     assert table.phase() == "question_closed"
     sync = table.game.send(table.connections["Ada"], {"action": "sync"})
     assert "score" not in sync["you"]
+    assert "streak" not in sync["you"]
+    assert "points" not in sync["you"]["answer"]
     assert sync["you"]["answer"]["correct"] is True
+    assert "points" not in sync["reveal"]["you"]
 
 
 def test_games_shuffle_ordering_items_at_random(make_table: Callable[..., Table]) -> None:
