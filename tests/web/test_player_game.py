@@ -144,6 +144,9 @@ def test_player_plays_every_type(
     expect(page.locator("#your-answer")).to_have_text("True")
     expect(page.locator("[data-stat=streak] dd")).to_have_text("2")
     expect(page.locator("[data-stat=points] dd")).to_contain_text("+100 streak bonus")
+    # The bonus is a small line of its own, so the points stay one short number on a phone.
+    expect(page.locator("[data-stat=points] .stat-note")).to_have_text("incl. +100 streak bonus")
+    screenshot(page, "player-streak-bonus-phone")
     assert host.send("next")["type"] == "ok"
 
     # multiple: keys 1 and 3 toggle, then the submit button by keyboard

@@ -298,8 +298,14 @@ function verdict(you, type) {
   return { text: "Wrong", tone: "wrong" };
 }
 
-function stat(label, value, name) {
-  return el("div", { dataset: { stat: name } }, el("dt", { text: label }), el("dd", { text: String(value) }));
+/** Build one tile of the stats list; `note` is a smaller line under the value. */
+function stat(label, value, name, note = "") {
+  return el(
+    "div",
+    { dataset: { stat: name } },
+    el("dt", { text: label }),
+    el("dd", {}, String(value), note ? el("small", { class: "stat-note", text: note }) : null),
+  );
 }
 
 /**
@@ -311,8 +317,8 @@ export function resultView(reveal, question, nickname) {
   const outcome = verdict(you, reveal.question_type);
   const stats = [];
   if (reveal.question_type !== "poll" && !question.scoresHidden) {
-    const bonus = you.bonus ? ` (+${you.bonus} streak bonus)` : "";
-    stats.push(stat("Points", `+${you.points || 0}${bonus}`, "points"));
+    const bonus = you.bonus ? `incl. +${you.bonus} streak bonus` : "";
+    stats.push(stat("Points", `+${you.points || 0}`, "points", bonus));
     stats.push(stat("Streak", you.streak || 0, "streak"));
   }
   if (you.score !== undefined) {
