@@ -406,7 +406,8 @@ export class PlayerGame {
             view: { type: reveal.question_type, text: "" },
             scoresHidden: this.options.leaderboard === "never",
           };
-    this.show(`reveal:${reveal.question}`, () => resultView(reveal, question, this.session.nickname));
+    const sent = this.answers.get(reveal.question);
+    this.show(`reveal:${reveal.question}`, () => resultView(reveal, question, this.session.nickname, sent));
   }
 
   pause(frame) {

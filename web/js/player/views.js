@@ -312,7 +312,7 @@ function stat(label, value, name, note = "") {
  * Build the reveal: right or wrong, points, streak, rank, the right answer, the leaderboard.
  * A game in survey mode (`question.scoresHidden`) shows no points and no streak.
  */
-export function resultView(reveal, question, nickname) {
+export function resultView(reveal, question, nickname, sent = null) {
   const you = reveal.you || { answered: false, points: 0, streak: 0 };
   const outcome = verdict(you, reveal.question_type);
   const stats = [];
@@ -329,7 +329,12 @@ export function resultView(reveal, question, nickname) {
     stats.push(stat("Rank", `${you.rank}${of}`, "rank"));
   }
   const answer = rightAnswer(reveal, question.view);
-  const mine = you.answered ? gradedAnswer(reveal.question_type, you.response, reveal.items || []) : null;
+  let mine = you.answered ? gradedAnswer(reveal.question_type, you.response, reveal.items || []) : null;
+  if (mine && reveal.question_type === "type_answer" && typeof sent?.text === "string") {
+    // The server grades a typed answer in a normal form (case, accents and spaces folded), so
+    // the words as the player typed them, where this page still has them, read better.
+    mine = { text: sent.text.trim() };
+  }
   return el(
     "section",
     { class: "stack", attrs: { "aria-labelledby": "result-title" }, dataset: { question: reveal.question } },
