@@ -68,17 +68,21 @@ def function_logger(function: str) -> FunctionLogger:
     return logger
 
 
-def entry_point(function: str, logger: FunctionLogger) -> Callable[[Handler], Handler]:
+def entry_point(
+    function: str, logger: FunctionLogger, *, trace: bool = True
+) -> Callable[[Handler], Handler]:
     """Wrap a Lambda handler of ``function`` for tracing, logging and metrics.
 
     Innermost first: the invocation's APM transaction while tracing is on
     (``livequiz.tracing``), then the logger's Lambda context (request id, cold start) with the
     keys of the previous invocation cleared, then the count of escaping exceptions, then the
-    flush of the invocation's EMF metrics, which therefore also carries that count.
+    flush of the invocation's EMF metrics, which therefore also carries that count. With
+    ``trace=False`` the handler opens its own transactions, as the REST function's
+    ``TracingMiddleware`` does.
     """
 
     def decorate(handler: Handler) -> Handler:
-        traced = trace_invocations(function, logger, handler)
+        traced = trace_invocations(function, logger, handler) if trace else handler
 
         @functools.wraps(traced)
         def logged(event: Any, context: Any) -> Any:
