@@ -262,7 +262,9 @@ METRICS: dict[str, MetricDefinition] = {
         MetricDefinition(
             "function_errors_total",
             Kind.COUNTER,
-            "Exceptions that escaped a Lambda function's handler, by function.",
+            "Exceptions that escaped a Lambda function's handler, by function. For the REST "
+            "function (auth), the exceptions that became a 500 response and the Redis or "
+            "MySQL failures that became a 503 response.",
             MetricUnit.Count,
             {"function": FUNCTIONS},
         ),

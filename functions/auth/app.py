@@ -106,6 +106,8 @@ async def http_error(request: Request, error: HTTPException) -> JSONResponse:
 
 
 async def service_error(request: Request, error: Exception) -> JSONResponse:
+    # No exception escapes to count_unhandled_errors, so the outage is counted here.
+    metrics.count("function_errors_total", function="auth")
     logger.error(
         "%s %s failed, a backing service is unavailable: %r",
         request.method,

@@ -13,6 +13,7 @@ from mangum.types import LambdaCognitoIdentity, LambdaMobileClientContext
 from functions.auth import app as app_module
 from functions.auth import deps
 from functions.auth.app import app, handler
+from livequiz import metrics
 from livequiz.config import Settings
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -121,3 +122,13 @@ def test_handler_logs_json_with_request_id(mysql_down: None, auth_log: io.String
     assert record["function_request_id"] == LambdaContext.aws_request_id
     assert record["function_name"] == LambdaContext.function_name
     assert isinstance(record["cold_start"], bool)
+
+
+def test_service_outage_counted_as_error(mysql_down: None) -> None:
+    labels = {"function": "auth"}
+    before = metrics.REGISTRY.get_sample_value("livequiz_function_errors_total", labels)
+    response = handler(register_event(), LambdaContext())
+    assert response["statusCode"] == 503
+    after = metrics.REGISTRY.get_sample_value("livequiz_function_errors_total", labels)
+    assert before is not None
+    assert after == before + 1
