@@ -8,8 +8,10 @@
 Every value goes to ``REGISTRY``, a prometheus-client registry of this module that the local
 runtime serves at ``/metrics``, where each name has the prefix ``livequiz_``
 (``livequiz_answers_total``). On Lambda (``AWS_LAMBDA_FUNCTION_NAME`` is set) it also goes to
-Powertools' Metrics as CloudWatch embedded metric format (EMF), namespace ``livequiz``, with the
-label values as dimensions. ``flush()`` prints the EMF documents, once per invocation.
+Powertools' Metrics as CloudWatch embedded metric format (EMF), namespace ``livequiz`` unless
+``POWERTOOLS_METRICS_NAMESPACE`` names another, with the label values as dimensions, plus
+Powertools' ``service`` dimension when ``POWERTOOLS_SERVICE_NAME`` is set. ``flush()`` prints
+the EMF documents, once per invocation.
 
 Each label has a closed set of values, and a value outside it raises ValueError, so no player
 or connection id can become a label. The one exception is a label declared ``GAME_ID``: it
@@ -49,6 +51,8 @@ from livequiz.play import REJECTIONS
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "livequiz"
+# Powertools' variable for the CloudWatch namespace of the EMF documents; NAMESPACE when unset.
+EMF_NAMESPACE_VARIABLE = "POWERTOOLS_METRICS_NAMESPACE"
 # Prometheus metric and label names (Prometheus data model), without the reserved "__" prefix.
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
@@ -394,8 +398,11 @@ class MetricsRecorder:
         with self._emf_lock:
             document = self._emf.get(dimensions)
             if document is None:
-                provider = AmazonCloudWatchEMFProvider(namespace=NAMESPACE)
-                document = Metrics(namespace=NAMESPACE, provider=provider)
+                namespace = emf_namespace()
+                # Powertools adds a "service" dimension to every dimension set when
+                # POWERTOOLS_SERVICE_NAME is set, as template.yaml does.
+                provider = AmazonCloudWatchEMFProvider(namespace=namespace)
+                document = Metrics(namespace=namespace, provider=provider)
                 # add_dimension, because add_dimensions would start a second dimension set.
                 # A game id is a property, so that it does not multiply the series.
                 for label, label_value in dimensions:
@@ -409,6 +416,12 @@ class MetricsRecorder:
 
 
 Source = Callable[[], Mapping[tuple[str, ...], float]]
+
+
+def emf_namespace() -> str:
+    """Return the CloudWatch namespace of the EMF documents: POWERTOOLS_METRICS_NAMESPACE, or
+    ``livequiz`` when it is unset or empty. The Prometheus prefix stays ``livequiz_``."""
+    return os.environ.get(EMF_NAMESPACE_VARIABLE) or NAMESPACE
 
 
 def on_lambda() -> bool:

@@ -108,17 +108,18 @@ def test_emf_output_on_lambda(make_game, clock: Clock, capsys) -> None:
         if not set(names) <= {"answers_total", "answer_seconds"}:
             continue
         (dimension_set,) = directive["Dimensions"]
+        assert document["service"] == "livequiz"
         dimensions = tuple(sorted(dimension_set))
         by_dimensions.setdefault(dimensions, []).append((names, document))
     # The start message is no answer, and each answer's invocation flushes its own documents.
-    accepted = by_dimensions[("result",)]
+    accepted = by_dimensions[("result", "service")]
     assert [names for names, _ in accepted] == [("answers_total",)]
     assert accepted[0][1]["result"] == "accepted"
     assert accepted[0][1]["answers_total"] == [1.0]
-    rejected = by_dimensions[("reason", "result")]
+    rejected = by_dimensions[("reason", "result", "service")]
     assert [names for names, _ in rejected] == [("answers_total",)]
     assert rejected[0][1]["reason"] == "already_answered"
-    latency = by_dimensions[()]
+    latency = by_dimensions[("service",)]
     assert [names for names, _ in latency] == [("answer_seconds",), ("answer_seconds",)]
     for _, document in latency:
         (metric,) = document["_aws"]["CloudWatchMetrics"][0]["Metrics"]
