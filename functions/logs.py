@@ -15,6 +15,7 @@ logging itself, so there the library records go to its handlers instead.
 
 import functools
 import os
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -39,11 +40,14 @@ class FunctionLogger(Logger):
         self.thread_safe_append_keys(**additional_keys)
         tracing.label(**additional_keys)
 
-    def start_invocation(self, context: Any) -> None:
-        """Clear the previous invocation's keys and append the Lambda context's."""
-        global _warm
-        cold_start = not _warm
-        _warm = True
+    def start_invocation(self, function: str, context: Any) -> None:
+        """Clear the previous invocation's keys and append the Lambda context's.
+
+        ``cold_start`` is true on the first invocation of ``function`` in this process.
+        """
+        with _warm_lock:
+            cold_start = function not in _warm
+            _warm.add(function)
         self.thread_safe_clear_keys()
         self.thread_safe_append_keys(
             cold_start=cold_start,
@@ -54,8 +58,10 @@ class FunctionLogger(Logger):
         )
 
 
-# False until the first invocation of this execution environment (process) has started.
-_warm = False
+# Functions invoked at least once in this process. A Lambda execution environment runs one
+# function, but the local runtime runs them all in one process, as livequiz.tracing assumes too.
+_warm: set[str] = set()
+_warm_lock = threading.Lock()
 
 
 def function_logger(function: str) -> FunctionLogger:
@@ -86,7 +92,7 @@ def entry_point(
 
         @functools.wraps(traced)
         def logged(event: Any, context: Any) -> Any:
-            logger.start_invocation(context)
+            logger.start_invocation(function, context)
             return traced(event, context)
 
         counted = metrics.count_errors(function)(logged)
