@@ -23,7 +23,7 @@ Frame = dict[str, Any]
 class Tally:
     """The simulated players' results, added up for the summary."""
 
-    # Answer messages sent, whatever their reply; the replies are counted below.
+    # Answer messages sent, whatever their reply. The fields below count the replies.
     sent: int = 0
     accepted: int = 0
     rejected: dict[str, int] = field(default_factory=dict)

@@ -36,8 +36,8 @@ CONNECTION_NAME = "livequiz queue depths"
 
 
 def connection_name() -> str:
-    """Name the queue-depth connection of this process. The pid tells apart the stacks that
-    share one broker, such as two developers' local runtimes."""
+    """Return the name of this process's queue-depth connection. The pid distinguishes the
+    stacks that share one broker, such as two developers' local runtimes."""
     return f"{CONNECTION_NAME} (pid {os.getpid()})"
 
 
