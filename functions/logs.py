@@ -15,6 +15,7 @@ logging itself, so there the library records go to its handlers instead.
 
 import functools
 import os
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -39,11 +40,14 @@ class FunctionLogger(Logger):
         self.thread_safe_append_keys(**additional_keys)
         tracing.label(**additional_keys)
 
-    def start_invocation(self, context: Any) -> None:
-        """Clear the previous invocation's keys and append the Lambda context's."""
-        global _warm
-        cold_start = not _warm
-        _warm = True
+    def start_invocation(self, function: str, context: Any) -> None:
+        """Clear the previous invocation's keys and append the Lambda context's.
+
+        ``cold_start`` is true on the first invocation of ``function`` in this process.
+        """
+        with _warm_lock:
+            cold_start = function not in _warm
+            _warm.add(function)
         self.thread_safe_clear_keys()
         self.thread_safe_append_keys(
             cold_start=cold_start,
@@ -54,8 +58,10 @@ class FunctionLogger(Logger):
         )
 
 
-# False until the first invocation of this execution environment (process) has started.
-_warm = False
+# Functions invoked at least once in this process. A Lambda execution environment runs one
+# function, but the local runtime runs them all in one process, as livequiz.tracing assumes too.
+_warm: set[str] = set()
+_warm_lock = threading.Lock()
 
 
 def function_logger(function: str) -> FunctionLogger:
@@ -68,21 +74,25 @@ def function_logger(function: str) -> FunctionLogger:
     return logger
 
 
-def entry_point(function: str, logger: FunctionLogger) -> Callable[[Handler], Handler]:
+def entry_point(
+    function: str, logger: FunctionLogger, *, trace: bool = True
+) -> Callable[[Handler], Handler]:
     """Wrap a Lambda handler of ``function`` for tracing, logging and metrics.
 
     Innermost first: the invocation's APM transaction while tracing is on
     (``livequiz.tracing``), then the logger's Lambda context (request id, cold start) with the
     keys of the previous invocation cleared, then the count of escaping exceptions, then the
-    flush of the invocation's EMF metrics, which therefore also carries that count.
+    flush of the invocation's EMF metrics, which therefore also carries that count. With
+    ``trace=False`` the handler opens its own transactions, as the REST function's
+    ``TracingMiddleware`` does.
     """
 
     def decorate(handler: Handler) -> Handler:
-        traced = trace_invocations(function, logger, handler)
+        traced = trace_invocations(function, logger, handler) if trace else handler
 
         @functools.wraps(traced)
         def logged(event: Any, context: Any) -> Any:
-            logger.start_invocation(context)
+            logger.start_invocation(function, context)
             return traced(event, context)
 
         counted = metrics.count_errors(function)(logged)

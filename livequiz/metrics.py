@@ -8,8 +8,10 @@
 Every value goes to ``REGISTRY``, a prometheus-client registry of this module that the local
 runtime serves at ``/metrics``, where each name has the prefix ``livequiz_``
 (``livequiz_answers_total``). On Lambda (``AWS_LAMBDA_FUNCTION_NAME`` is set) it also goes to
-Powertools' Metrics as CloudWatch embedded metric format (EMF), namespace ``livequiz``, with the
-label values as dimensions. ``flush()`` prints the EMF documents, once per invocation.
+Powertools' Metrics as CloudWatch embedded metric format (EMF), namespace ``livequiz`` unless
+``POWERTOOLS_METRICS_NAMESPACE`` names another, with the label values as dimensions, plus
+Powertools' ``service`` dimension when ``POWERTOOLS_SERVICE_NAME`` is set. ``flush()`` prints
+the EMF documents, once per invocation.
 
 Each label has a closed set of values, and a value outside it raises ValueError, so no player
 or connection id can become a label. The one exception is a label declared ``GAME_ID``: it
@@ -42,15 +44,21 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from livequiz.config import get_settings
 from livequiz.fanout import FRAME_OUTCOMES
 from livequiz.play import REJECTIONS
 
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "livequiz"
+# Powertools' variable for the CloudWatch namespace of the EMF documents; NAMESPACE when unset.
+EMF_NAMESPACE_VARIABLE = "POWERTOOLS_METRICS_NAMESPACE"
 # Prometheus metric and label names (Prometheus data model), without the reserved "__" prefix.
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+# The header in which a quorum queue counts a message's earlier deliveries.
+DELIVERY_COUNT_HEADER = "x-delivery-count"
 
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
@@ -209,7 +217,10 @@ METRICS: dict[str, MetricDefinition] = {
         MetricDefinition(
             "dead_lettered_total",
             Kind.COUNTER,
-            "Messages moved to a dead-letter queue, by the role of the queue they came from.",
+            "Messages moved to a dead-letter queue, by the role of the queue they came from: "
+            "those a consumer function moved itself because it can never process them, and "
+            "those of a batch whose handler raised on their last delivery allowed by the "
+            "queue's delivery limit, which the broker moves.",
             MetricUnit.Count,
             {"queue": QUEUE_ROLES},
         ),
@@ -255,7 +266,9 @@ METRICS: dict[str, MetricDefinition] = {
         MetricDefinition(
             "function_errors_total",
             Kind.COUNTER,
-            "Exceptions that escaped a Lambda function's handler, by function.",
+            "Exceptions that escaped a Lambda function's handler, by function. For the REST "
+            "function (auth), the exceptions that became a 500 response and the Redis or "
+            "MySQL failures that became a 503 response.",
             MetricUnit.Count,
             {"function": FUNCTIONS},
         ),
@@ -385,8 +398,11 @@ class MetricsRecorder:
         with self._emf_lock:
             document = self._emf.get(dimensions)
             if document is None:
-                provider = AmazonCloudWatchEMFProvider(namespace=NAMESPACE)
-                document = Metrics(namespace=NAMESPACE, provider=provider)
+                namespace = emf_namespace()
+                # Powertools adds a "service" dimension to every dimension set when
+                # POWERTOOLS_SERVICE_NAME is set, as template.yaml does.
+                provider = AmazonCloudWatchEMFProvider(namespace=namespace)
+                document = Metrics(namespace=namespace, provider=provider)
                 # add_dimension, because add_dimensions would start a second dimension set.
                 # A game id is a property, so that it does not multiply the series.
                 for label, label_value in dimensions:
@@ -400,6 +416,12 @@ class MetricsRecorder:
 
 
 Source = Callable[[], Mapping[tuple[str, ...], float]]
+
+
+def emf_namespace() -> str:
+    """Return the CloudWatch namespace of the EMF documents: POWERTOOLS_METRICS_NAMESPACE, or
+    ``livequiz`` when it is unset or empty. The Prometheus prefix stays ``livequiz_``."""
+    return os.environ.get(EMF_NAMESPACE_VARIABLE) or NAMESPACE
 
 
 def on_lambda() -> bool:
@@ -505,6 +527,69 @@ def count_redeliveries(event: Mapping[str, Any], queue: str) -> int:
     if redelivered:
         RECORDER.count("redeliveries_total", redelivered, queue=queue)
     return redelivered
+
+
+def delivery_count(message: Mapping[str, Any]) -> int:
+    """Return how often RabbitMQ delivered an ``aws:rmq`` message before this delivery.
+
+    A quorum queue sets the ``x-delivery-count`` header on each redelivery. A message without
+    it is on its first delivery.
+    """
+    headers = (message.get("basicProperties") or {}).get("headers") or {}
+    count = headers.get(DELIVERY_COUNT_HEADER, 0)
+    return count if isinstance(count, int) else 0
+
+
+def count_broker_dead_letters(
+    queue: str,
+) -> Callable[[Callable[Params, Result]], Callable[Params, Result]]:
+    """Wrap a consumer handler of the ``queue`` role's queue so that, when it raises, the
+    messages of its batch on their last allowed delivery add to ``dead_lettered_total``.
+
+    The handler's exception leaves the batch unacknowledged, so RabbitMQ returns its messages
+    to the quorum queue. A message whose delivery count has reached the queue's
+    ``x-delivery-limit`` (``Settings.delivery_limit``) then goes to the dead-letter queue
+    instead (RabbitMQ 3.10 to 3.13; the limit counts each return, whether by a nack or by a
+    closed channel). The exception is raised again unchanged.
+
+    NOTE: a batch whose invocation times out on Lambda raises nothing here, so its messages
+    at the limit are not counted; the dead-letter queue gauge still shows them.
+    """
+
+    def decorate(function: Callable[Params, Result]) -> Callable[Params, Result]:
+        @wraps(function)
+        def wrapper(*args: Params.args, **kwargs: Params.kwargs) -> Result:
+            try:
+                return function(*args, **kwargs)
+            except Exception:
+                event = args[0] if args else kwargs.get("event")
+                if isinstance(event, Mapping):
+                    _count_last_deliveries(event, queue)
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+def _count_last_deliveries(event: Mapping[str, Any], queue: str) -> None:
+    limit = get_settings().delivery_limit
+    last = [
+        message
+        for messages in event.get("rmqMessagesByQueue", {}).values()
+        for message in messages
+        if delivery_count(message) >= limit
+    ]
+    if not last:
+        return
+    logger.error(
+        "the %s handler failed on the last allowed delivery of %d messages, so RabbitMQ moves "
+        "them to the dead-letter queue; message ids: %s",
+        queue,
+        len(last),
+        [(message.get("basicProperties") or {}).get("messageId") for message in last],
+    )
+    RECORDER.count("dead_lettered_total", len(last), queue=queue)
 
 
 RECORDER = MetricsRecorder(METRICS)

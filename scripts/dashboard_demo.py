@@ -49,7 +49,8 @@ class Troublemaker:
     """A player who, for every question, sends an answer to a question that does not exist, an
     answer without its question, a real answer twice, and one more answer after the close.
 
-    Every reply is added to ``tally``: accepted answers, and rejections by error code.
+    Every message sent adds to ``tally.sent``, and every reply is added to ``tally``: accepted
+    answers, and rejections by error code.
     """
 
     token: str
@@ -99,6 +100,7 @@ class Troublemaker:
 
     async def _send(self, connection: SequencedConnection, message: dict[str, Any]) -> None:
         self.sent += 1
+        self.tally.sent += 1
         await connection.send(message)
 
     async def _drain_replies(self, frames: Any) -> None:

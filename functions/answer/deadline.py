@@ -38,6 +38,7 @@ DEADLINE_PAYLOADS: dict[str, type[BaseModel]] = {
 
 
 @entry_point("deadline", logger)
+@metrics.count_broker_dead_letters("deadline")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     play = game_play()

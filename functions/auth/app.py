@@ -6,7 +6,6 @@ Every error body has one shape, ``{"error": {"code": ..., "message": ...}}``: a
 failing Redis or MySQL is 503 ``service_unavailable``.
 """
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,12 +23,13 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.auth import accounts, games, quizzes, reports
+from functions.logs import entry_point, function_logger
 from livequiz import metrics, tracing
 from livequiz.config import get_settings
 from livequiz.errors import ClientError, ServiceError
 from livequiz.quizzes import error_location
 
-logger = logging.getLogger(__name__)
+logger = function_logger("auth")
 
 # Failures of a backing service: the request was fine and a retry may succeed.
 SERVICE_ERRORS = (ServiceError, redis.RedisError, sa.exc.OperationalError, sa.exc.InterfaceError)
@@ -106,6 +106,8 @@ async def http_error(request: Request, error: HTTPException) -> JSONResponse:
 
 
 async def service_error(request: Request, error: Exception) -> JSONResponse:
+    # No exception escapes to count_unhandled_errors, so the outage is counted here.
+    metrics.count("function_errors_total", function="auth")
     logger.error(
         "%s %s failed, a backing service is unavailable: %r",
         request.method,
@@ -198,4 +200,5 @@ def openapi_schema() -> dict[str, Any]:
 
 app.openapi = openapi_schema  # type: ignore[method-assign]
 
-handler = metrics.flush_after(Mangum(app, lifespan="off"))
+# TracingMiddleware traces the requests, so the entry point opens no transaction of its own.
+handler = entry_point("auth", logger, trace=False)(Mangum(app, lifespan="off"))

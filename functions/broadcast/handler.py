@@ -58,6 +58,7 @@ def _fanout() -> Fanout:
 
 
 @entry_point("broadcast", logger)
+@metrics.count_broker_dead_letters("broadcast")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     messages = decode_rmq_messages(event, settings)

@@ -21,6 +21,7 @@ logger = function_logger("persist")
 
 
 @entry_point("persist", logger)
+@metrics.count_broker_dead_letters("persist")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     settings = get_settings()
     delivered = sum(len(batch) for batch in event.get("rmqMessagesByQueue", {}).values())

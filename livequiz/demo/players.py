@@ -23,6 +23,8 @@ Frame = dict[str, Any]
 class Tally:
     """The simulated players' results, added up for the summary."""
 
+    # Answer messages sent, whatever their reply. The fields below count the replies.
+    sent: int = 0
     accepted: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     points: dict[str, int] = field(default_factory=dict)
@@ -97,6 +99,7 @@ class SimulatedPlayer:
         response = answer_for(self.answer_key[index], frame["view"], right, self.rng)
         self._pending_since = time.perf_counter()
         self._acknowledged = False
+        self.tally.sent += 1
         await connection.send({"action": "answer", "question": index, **response})
 
     def _on_reply(self, frame: Frame) -> None:

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -54,7 +55,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers-metrics-port",
         type=int,
         default=DEFAULT_WORKERS_METRICS_PORT,
-        help="port of the mappings process's Prometheus metrics, 0 to serve none",
+        help="port of the mappings process's Prometheus metrics, 0 for any free port",
+    )
+    parser.add_argument(
+        "--no-workers-metrics",
+        action="store_true",
+        help="serve no Prometheus metrics from the mappings process",
     )
     parser.add_argument("--stage", default=DEFAULTS.stage, help="API Gateway stage name")
     parser.add_argument(
@@ -130,8 +136,8 @@ async def serve(config: RuntimeConfig, arguments: argparse.Namespace) -> int:
             print(f"Web app:          {runtime.web_url}")
         print(f"@connections API: {runtime.management_url}")
         print(f"Metrics:          {runtime.metrics_url}")
-        port = arguments.workers_metrics_port
-        if workers is not None and port:
+        if workers is not None and not arguments.no_workers_metrics:
+            port = arguments.workers_metrics_port
             print(f"Mappings metrics: http://{arguments.host}:{port}/metrics", flush=True)
         watcher = None
         if workers is not None:
@@ -150,7 +156,15 @@ async def serve(config: RuntimeConfig, arguments: argparse.Namespace) -> int:
 
 
 def start_workers(arguments: argparse.Namespace) -> subprocess.Popen[bytes]:
-    """Start the mappings process; it inherits the environment the runtime has just set."""
+    """Start the mappings process; it inherits the environment the runtime has just set.
+
+    A metrics port of 0 is replaced in ``arguments`` by a free port, which the caller prints.
+    """
+    if arguments.no_workers_metrics:
+        # The mappings process serves no metrics on port 0.
+        arguments.workers_metrics_port = 0
+    elif arguments.workers_metrics_port == 0:
+        arguments.workers_metrics_port = free_port(arguments.host)
     command = [
         sys.executable, "-m", "livequiz.local.workers",
         "--batch-size", str(arguments.batch_size),
@@ -162,6 +176,17 @@ def start_workers(arguments: argparse.Namespace) -> subprocess.Popen[bytes]:
     workers = subprocess.Popen(command, env=dict(os.environ))
     logger.info("started the queue mappings in process %d", workers.pid)
     return workers
+
+
+def free_port(host: str) -> int:
+    """Return a port that is free on ``host`` now.
+
+    NOTE: another process may take the port before the mappings process binds it. The
+    mappings process then logs the error and exits, which stops the runtime.
+    """
+    with socket.create_server((host, 0)) as probe:
+        port: int = probe.getsockname()[1]
+    return port
 
 
 async def watch_workers(workers: subprocess.Popen[bytes], stop_requested: asyncio.Event) -> None:

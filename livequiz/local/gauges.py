@@ -8,6 +8,7 @@
 """
 
 import logging
+import os
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -30,8 +31,14 @@ logger = logging.getLogger(__name__)
 MAX_GAME_SERIES = 200
 # A scrape that waits longer than this for RabbitMQ gets no queue sample.
 BROKER_TIMEOUT_S = 2.0
-# The name of the queue-depth connection in RabbitMQ's connection list.
+# The start of the queue-depth connection's name in RabbitMQ's connection list.
 CONNECTION_NAME = "livequiz queue depths"
+
+
+def connection_name() -> str:
+    """Return the name of this process's queue-depth connection. The pid distinguishes the
+    stacks that share one broker, such as two developers' local runtimes."""
+    return f"{CONNECTION_NAME} (pid {os.getpid()})"
 
 
 def watch_connections(registry: ConnectionRegistry) -> None:
@@ -117,7 +124,7 @@ class QueueDepths:
             # No heartbeats: the connection does no I/O between scrapes, which may be minutes
             # apart, and a blocking connection sends heartbeats only while it does I/O.
             parameters.heartbeat = 0
-            parameters.client_properties = {"connection_name": CONNECTION_NAME}
+            parameters.client_properties = {"connection_name": connection_name()}
             self._connection = pika.BlockingConnection(parameters)
             self._channel = None
             logger.info("opened a RabbitMQ connection to read queue depths")

@@ -6,6 +6,9 @@ import logging
 import threading
 from typing import Any
 
+import pytest
+
+from functions import logs
 from functions.logs import FunctionLogger, entry_point
 from tests.support import context
 
@@ -68,3 +71,22 @@ def test_concurrent_invocations_keep_their_keys() -> None:
     for game, ctx in contexts.items():
         assert by_game[game]["function_request_id"] == ctx.aws_request_id
         assert by_game[game]["connection_id"] == f"c-{game}"
+
+
+def test_cold_start_per_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The local runtime runs every function in one process, so each has its own cold start.
+    monkeypatch.setattr(logs, "_warm", set())
+    stream = io.StringIO()
+    logger = json_logger(stream, "livequiz-logtest-cold-start")
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        logger.info("handled")
+
+    answer = entry_point("answer", logger)(handler)
+    connect = entry_point("connect", logger)(handler)
+    answer({}, context("answer"))
+    answer({}, context("answer"))
+    connect({}, context("connect"))
+    connect({}, context("connect"))
+    flags = [(record["function_name"], record["cold_start"]) for record in records(stream)]
+    assert flags == [("answer", True), ("answer", False), ("connect", True), ("connect", False)]

@@ -201,7 +201,8 @@ def start_command_line() -> "subprocess.Popen[str]":
     """Start ``python -m livequiz.local`` on free ports, with its output piped."""
     command = [sys.executable, "-m", "livequiz.local", "--ws-port", "0"]
     command += ["--management-port", "0", "--rest-port", "0", "--web-port", "0"]
-    command += ["--workers-metrics-port", str(free_port())]
+    # 0 for the mappings' metrics too, which then go on a free port printed at start.
+    command += ["--workers-metrics-port", "0"]
     return subprocess.Popen(
         command,
         cwd=REPOSITORY,
@@ -239,6 +240,7 @@ def test_command_line_runs_until_sigint() -> None:
         "Mappings metrics",
     }
     assert rejected.value.response.status_code == 401
+    assert not urls["Mappings metrics"].endswith(":0/metrics")
     assert docs.status_code == 200
     # The gateway process serves the connection gauges, the mappings process the queue depths.
     assert "livequiz_connections_open 0.0" in gateway_metrics.text

@@ -35,5 +35,8 @@ def off_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def on_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "livequiz-answer")
+    # As template.yaml sets it for every function; Powertools adds it as a dimension.
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "livequiz")
+    monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
     monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)

@@ -1,10 +1,12 @@
 import json
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from livequiz import metrics
 from livequiz.local.runtime import LocalRuntime, RuntimeConfig
 from tests.handlers.conftest import Clock
 from tests.metrics.samples import sample
@@ -49,6 +51,53 @@ def test_answer_and_duplicate_counted(make_game, clock: Clock) -> None:
     assert sample("answer_seconds_count") == latencies + 2
     # The +Inf bucket counts every observation, and the host's start message is not one.
     assert sample("answer_seconds_bucket", {"le": "+Inf"}) == latencies + 2
+
+
+def answers_counted() -> float:
+    """Sum answers_total over every result and reason."""
+    return sum(
+        item.value
+        for family in metrics.REGISTRY.collect()
+        if family.name == "livequiz_answers"
+        for item in family.samples
+        if item.name == "livequiz_answers_total"
+    )
+
+
+@pytest.mark.usefixtures("off_lambda")
+def test_answer_seconds_within_wall_time(make_game, clock: Clock) -> None:
+    game: GameFixture = make_game()
+    game.add_player("Ada")
+    player, _ = game.connect(game.player_token("Ada"))
+    host, _ = game.connect(game.host_token())
+    assert game.send(host, {"action": "start"})["type"] == "ok"
+    clock.advance(2000)
+    observed_before = sample("answer_seconds_sum")
+    started = time.perf_counter()
+    reply = game.send(player, {"action": "answer", "question": 0, "choice": 1})
+    elapsed_s = time.perf_counter() - started
+    assert reply["type"] == "answer_received"
+    observed_s = sample("answer_seconds_sum") - observed_before
+    # The handler's own time cannot exceed the wall time around the call, in seconds; a value
+    # in milliseconds would exceed it a thousandfold.
+    assert observed_s > 0
+    assert observed_s <= elapsed_s
+
+
+@pytest.mark.usefixtures("off_lambda")
+def test_rejected_host_action_not_an_answer(make_game, clock: Clock) -> None:
+    game: GameFixture = make_game()
+    game.add_player("Ada")
+    player, _ = game.connect(game.player_token("Ada"))
+    answers = answers_counted()
+    latencies = sample("answer_seconds_count")
+    # A player may not start the game, so the message is rejected, but it is no answer.
+    reply = game.send(player, {"action": "start"})
+    assert reply["type"] == "error"
+    unknown = game.send(player, {"action": "dance"})
+    assert unknown["code"] == "unknown_action"
+    assert answers_counted() == answers
+    assert sample("answer_seconds_count") == latencies
 
 
 @pytest.mark.usefixtures("off_lambda")
@@ -108,17 +157,18 @@ def test_emf_output_on_lambda(make_game, clock: Clock, capsys) -> None:
         if not set(names) <= {"answers_total", "answer_seconds"}:
             continue
         (dimension_set,) = directive["Dimensions"]
+        assert document["service"] == "livequiz"
         dimensions = tuple(sorted(dimension_set))
         by_dimensions.setdefault(dimensions, []).append((names, document))
     # The start message is no answer, and each answer's invocation flushes its own documents.
-    accepted = by_dimensions[("result",)]
+    accepted = by_dimensions[("result", "service")]
     assert [names for names, _ in accepted] == [("answers_total",)]
     assert accepted[0][1]["result"] == "accepted"
     assert accepted[0][1]["answers_total"] == [1.0]
-    rejected = by_dimensions[("reason", "result")]
+    rejected = by_dimensions[("reason", "result", "service")]
     assert [names for names, _ in rejected] == [("answers_total",)]
     assert rejected[0][1]["reason"] == "already_answered"
-    latency = by_dimensions[()]
+    latency = by_dimensions[("service",)]
     assert [names for names, _ in latency] == [("answer_seconds",), ("answer_seconds",)]
     for _, document in latency:
         (metric,) = document["_aws"]["CloudWatchMetrics"][0]["Metrics"]

@@ -115,10 +115,10 @@ def test_connect_emf_flushed_per_invocation(make_game, capsys) -> None:
     # The game id is a property of the document, not a dimension.
     assert documents[1]["game_connections_open"] == [1.0]
     assert documents[1]["game"] == game.game_id
-    assert documents[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [[]]
+    assert documents[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
     assert documents[2]["result"] == "rejected"
     assert documents[2]["reason"] == "missing_token"
     assert documents[3]["disconnects_total"] == [1.0]
-    assert documents[3]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [[]]
+    assert documents[3]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
     assert documents[4]["game_connections_open"] == [0.0]
     assert documents[4]["game"] == game.game_id

@@ -2,6 +2,7 @@
 
 import asyncio
 import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,8 +18,8 @@ from livequiz import metrics
 from livequiz.config import Settings
 from livequiz.events import DEAD_LETTER_EXCHANGE_SUFFIX
 from livequiz.local.gauges import (
-    CONNECTION_NAME,
     QueueDepths,
+    connection_name,
     game_connection_counts,
     watch_connections,
 )
@@ -147,6 +148,39 @@ def close_named_connection(name: str) -> None:
     assert closed.returncode == 0, closed.stderr
 
 
+# Another process with its own queue-depth connection, as another stack on the same broker has.
+OTHER_STACK = """
+import sys
+from livequiz.config import get_settings
+from livequiz.local.gauges import QueueDepths
+depths = QueueDepths(get_settings())
+depths()
+print("ready", flush=True)
+sys.stdin.read()
+depths.close()
+"""
+
+
+@pytest.fixture
+def other_stack() -> Iterator[None]:
+    """Hold a queue-depth connection open in another process during the test."""
+    with subprocess.Popen(
+        [sys.executable, "-c", OTHER_STACK],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        try:
+            assert process.stdout.readline() == "ready\n"
+            yield
+        finally:
+            process.stdin.close()
+            process.wait(timeout=30)
+
+
+@pytest.mark.usefixtures("other_stack")
 def test_queue_depths_survive_closed_connection(depth_settings: Settings) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(depth_settings.rabbitmq_url))
     channel = connection.channel()
@@ -155,7 +189,7 @@ def test_queue_depths_survive_closed_connection(depth_settings: Settings) -> Non
     try:
         assert depths() == {("persist",): 0}
         # The broker closes the kept connection between two scrapes, as after an idle timeout.
-        close_named_connection(CONNECTION_NAME)
+        close_named_connection(connection_name())
         channel.basic_publish("", depth_settings.persist_queue, b"after the close")
         assert depths() == {("persist",): 1}
     finally:

@@ -5,6 +5,7 @@ from prometheus_client import generate_latest
 from livequiz import metrics
 from livequiz.metrics import LABEL_NAME, METRIC_NAME, METRICS, Kind, MetricDefinition
 from livequiz.play import REJECTIONS
+from tests.metrics.samples import emf_documents
 
 
 def test_names_are_valid_and_unique() -> None:
@@ -165,3 +166,40 @@ def test_counter_series_exported_at_zero() -> None:
         assert registry.get_sample_value("livequiz_redeliveries_total", labels) == 0.0
         assert registry.get_sample_value("livequiz_dead_lettered_total", labels) == 0.0
     assert registry.get_sample_value("livequiz_disconnects_total") == 0.0
+
+
+@pytest.mark.usefixtures("on_lambda")
+def test_emf_dimensions_match_labels(capsys: pytest.CaptureFixture[str]) -> None:
+    recorder = metrics.MetricsRecorder(metrics.METRICS)
+    capsys.readouterr()
+    recorder.count("answers_total", result="rejected", reason="too_late")
+    recorder.observe("answer_seconds", 0.01)
+    recorder.flush()
+    documents = emf_documents(capsys.readouterr().out)
+    dimensions = {
+        document["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]: document["_aws"][
+            "CloudWatchMetrics"
+        ][0]["Dimensions"]
+        for document in documents
+    }
+    # Each label is a dimension, and Powertools adds the service of POWERTOOLS_SERVICE_NAME.
+    assert dimensions == {
+        "answers_total": [["reason", "result", "service"]],
+        "answer_seconds": [["service"]],
+    }
+    for document in documents:
+        assert document["service"] == "livequiz"
+        assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "livequiz"
+
+
+@pytest.mark.usefixtures("on_lambda")
+def test_emf_namespace_from_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "LiveQuizProd")
+    recorder = metrics.MetricsRecorder(metrics.METRICS)
+    capsys.readouterr()
+    recorder.count("disconnects_total")
+    recorder.flush()
+    (document,) = emf_documents(capsys.readouterr().out)
+    assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "LiveQuizProd"

@@ -172,6 +172,8 @@ def test_counters_match_the_game(played_under_prometheus: Played) -> None:
     tally = played.tally
     assert tally.accepted > 0
     answers = increase(before["answers"], after["answers"])
+    # Every answer message the players sent is counted once, whether or not its reply came.
+    assert answers.get("accepted", 0) + answers.get("rejected", 0) == tally.sent
     assert answers.get("accepted", 0) == tally.accepted
     assert answers.get("rejected", 0) == sum(tally.rejected.values())
     rejections = increase(before["answer_rejections"], after["answer_rejections"])

@@ -20,6 +20,10 @@ from tests.tracing.servers import HUGE_REPLY_BYTES, FakeIntake, Reply
 
 # Each byte of a dripping reply arrives well within this timeout, so no read times out.
 SERVER_TIMEOUT_S = "0.5"
+# The timeout while the agent reads headers that never end. A read that timed out would end
+# that request and start another, so it is far above the drip interval even on a loaded
+# machine. The test never waits for it to pass.
+STUCK_SERVER_TIMEOUT_S = str(scaled(60))
 FLUSH_INTERVAL_S = "0.05"
 # elasticapm 6.26's event queue keeps at most this many events and drops the rest.
 AGENT_QUEUE_SIZE = 10_000
@@ -107,7 +111,7 @@ def test_dripping_headers_leave_handlers_unaffected(
     intake = make_intake(Reply.DRIP_HEADERS)
     switch_on(
         intake.url,
-        LIVEQUIZ_APM_SERVER_TIMEOUT_S=SERVER_TIMEOUT_S,
+        LIVEQUIZ_APM_SERVER_TIMEOUT_S=STUCK_SERVER_TIMEOUT_S,
         LIVEQUIZ_APM_FLUSH_INTERVAL_S=FLUSH_INTERVAL_S,
     )
     invoke("first")
