@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-from livequiz import metrics, tracing
+from livequiz import events, metrics, tracing
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -69,6 +69,7 @@ def function_logger(function: str) -> FunctionLogger:
     # The service name must not be a substring of a module logger's name: Powertools filters
     # such records out of the root handlers (SuppressFilter, Powertools 3.37).
     logger = FunctionLogger(service=f"livequiz-{function}")
+    events.demote_connection_loss_logs()
     if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         copy_config_to_registered_loggers(source_logger=logger, include={"livequiz"})
     return logger

@@ -158,6 +158,49 @@ def delay_queue_name(exchange: str, delay_ms: int) -> str:
     return f"{exchange}.delay.{delay_ms}"
 
 
+# pika's loggers that report a connection the broker or the network dropped, at ERROR.
+PIKA_CONNECTION_LOGGERS = (
+    "pika.adapters.utils.io_services_utils",
+    "pika.adapters.base_connection",
+    "pika.adapters.blocking_connection",
+)
+
+
+class ConnectionLossFilter(logging.Filter):
+    """Demote pika's ERROR records of a dropped connection to DEBUG.
+
+    A publisher's connection sits idle between invocations, frozen on Lambda, so the broker
+    drops it after missed heartbeats, and the next publish finds it gone. pika then logs up to
+    three ERROR records with a traceback. ``Publisher`` reconnects and logs one WARNING with
+    the event's ids, and a loss that its retry cannot mend raises ``ServiceError``. The local
+    queue mappings likewise log a WARNING of their own and reconnect.
+    """
+
+    MARKERS = ("StreamLostError", "ConnectionResetError", "Connection reset by peer")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" {type(record.exc_info[1]).__name__}"
+        if not any(marker in text for marker in self.MARKERS):
+            return True
+        record.levelno = logging.DEBUG
+        record.levelname = "DEBUG"
+        record.exc_info = None
+        record.exc_text = None
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def demote_connection_loss_logs() -> None:
+    """Put ``ConnectionLossFilter`` on pika's connection loggers, once per process."""
+    for name in PIKA_CONNECTION_LOGGERS:
+        pika_logger = logging.getLogger(name)
+        if not any(isinstance(known, ConnectionLossFilter) for known in pika_logger.filters):
+            pika_logger.addFilter(ConnectionLossFilter())
+
+
 class Publisher:
     """Publishes persistent messages and waits for the broker's confirm of each one.
 
@@ -196,6 +239,9 @@ class Publisher:
         if self._connection is not None and self._connection.is_open:
             try:
                 self._connection.close()
+            except pika.exceptions.StreamLostError as error:
+                # The broker dropped an idle connection before we closed it: nothing was lost.
+                logger.info("the RabbitMQ connection was already lost: %s", error)
             except pika.exceptions.AMQPError as error:
                 logger.warning("closing the RabbitMQ connection failed: %s", error)
         self._connection = None

@@ -3,6 +3,8 @@
 import logging
 import os
 
+from livequiz import events
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -18,5 +20,6 @@ def configure_logging(level: str) -> None:
     # pika logs every socket it opens and closes at INFO, and botocore and urllib3 log every
     # request's headers and signing steps at DEBUG. Their warnings and errors still show.
     logging.getLogger("pika").setLevel(max(logging.WARNING, root_level))
+    events.demote_connection_loss_logs()
     for name in ("botocore", "urllib3"):
         logging.getLogger(name).setLevel(max(logging.INFO, root_level))
