@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: install services test-tools migrate demo dev dashboard lint typecheck test clean
+.PHONY: install services test-tools migrate demo dev dashboard lint typecheck test deploy-web clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,11 @@ typecheck: install
 
 test: lint typecheck migrate test-tools
 	$(BIN)/python -m pytest $(ARGS)
+
+# Upload web/ and its config.json to the deployed stack's bucket and invalidate CloudFront;
+# needs the AWS CLI. ARGS="--stack-name NAME --region REGION --dry-run" as needed.
+deploy-web:
+	$(PYTHON) scripts/deploy_web.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -113,12 +113,7 @@ MANAGED_POLICIES = {
 
 # Warnings cfn-lint may report, each with the reason it stays. Any other warning fails.
 KEPT_TEMPLATE_WARNINGS: dict[str, str] = {}
-KEPT_TRANSFORMED_WARNINGS = {
-    "W2001": (
-        "the transform copies the AllowedOrigin parameter's value into the HTTP API's OpenAPI "
-        "body, so the transformed template no longer refers to the parameter"
-    ),
-}
+KEPT_TRANSFORMED_WARNINGS: dict[str, str] = {}
 
 
 def _refuse_remote(address: Any) -> None:
@@ -304,6 +299,13 @@ def test_transform_creates_every_resource_kind(resources: dict[str, Any]) -> Non
         "Custom::Migrations": 1,
         "AWS::Events::Rule": 0,
         "AWS::Scheduler::Schedule": 0,
+        "AWS::S3::Bucket": 1,
+        "AWS::S3::BucketPolicy": 1,
+        "AWS::CloudFront::Distribution": 1,
+        "AWS::CloudFront::OriginAccessControl": 1,
+        "AWS::CloudFront::CloudFrontOriginAccessIdentity": 0,
+        "AWS::CloudFront::Function": 1,
+        "AWS::CloudFront::ResponseHeadersPolicy": 1,
     }
     found = {kind: len(of_type(resources, kind)) for kind in counts}
     assert found == counts
@@ -500,8 +502,10 @@ def test_rest_api_catch_all_route(resources: dict[str, Any]) -> None:
 
 def test_rest_api_cors(resources: dict[str, Any]) -> None:
     cors = resources["RestApi"]["Properties"]["Body"]["x-amazon-apigateway-cors"]
+    web_origin = {"Fn::Sub": "https://${WebDistribution.DomainName}"}
+    # The transform puts AllowedOrigin's value, empty by default, in place of its Ref.
     assert cors == {
-        "allowOrigins": ["*"],
+        "allowOrigins": [{"Fn::If": ["HasAllowedOrigin", "", web_origin]}],
         "allowHeaders": ["authorization", "content-type"],
         "allowMethods": ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         "maxAge": 600,
@@ -805,6 +809,9 @@ def test_outputs(cfn: Template) -> None:
             "Fn::Sub": "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
         },
         "ManagementApiUrl": {"Fn::Sub": MANAGEMENT_URL},
+        "WebUrl": {"Fn::Sub": "https://${WebDistribution.DomainName}"},
+        "WebBucketName": {"Ref": "WebBucket"},
+        "WebDistributionId": {"Ref": "WebDistribution"},
     }
 
 
