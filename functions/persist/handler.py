@@ -37,6 +37,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     known = [message.event.id for message in messages if message.event.type in history.PAYLOADS]
     # Repeats of stored events (redeliveries, re-published answers) add no row, so only the
     # events that had none before and have one now count as rows written.
+    # NOTE: two invocations writing the same events at once can both count them. The queue
+    # mapping runs one invocation at a time, so that takes a redelivery after a lost consumer
+    # while its batch still runs. The INSERT's row count cannot tell a new row here, because
+    # SQLAlchemy's MySQL drivers set CLIENT_FOUND_ROWS.
     before = history.recorded_event_ids(engine, known)
     processed = history.persist_batch(
         engine, messages, publisher(settings).dead_letter, stored_answers
