@@ -235,3 +235,34 @@ def test_stale_players_reading_keeps_lock(open_user: Callable[..., User], rest: 
     page.wait_for_timeout(300)
     assert unlock.is_visible()
     assert lock.count() == 0
+
+
+def test_host_resumes_after_closing_tab(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """A host who closed the tab of a running game takes it up again from "Past games"."""
+    host = open_user("host", "projector")
+    page = host.page
+    game = open_lobby(page, rest)
+    ada = seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
+    page.get_by_role("button", name="Start game").click()
+    question = QUIZ["questions"][0]["text"]
+    expect(page.locator(".stage .question-text")).to_have_text(question)
+
+    # Closing the tab loses the host token that sessionStorage kept; the login stays.
+    page.close()
+    page = host.context.new_page()
+    page.goto("/host")
+    expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
+    past = page.locator(f'.past-game[data-game-id="{game["gameId"]}"]')
+    expect(past).to_contain_text("still running")
+    past.get_by_role("button", name="Resume hosting").click()
+
+    expect(page.locator(".stage .question-text")).to_have_text(question)
+    expect(page.locator(".connection")).to_have_text("Connected")
+    assert ada.send("answer", question=0, choice=1)["type"] == "answer_received"
+    expect(page.locator(".reveal-summary")).to_have_text("1 of 1 answered right")
+    resumed = json.loads(page.evaluate("sessionStorage.getItem('livequiz.host.game')"))
+    assert resumed["gameId"] == game["gameId"]
+    assert resumed["pin"] == game["pin"]

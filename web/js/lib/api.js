@@ -330,6 +330,14 @@ export function createGame(quizId, settings, token) {
   return request("/games", { body: { quiz_id: quizId, ...settings }, token });
 }
 
+/**
+ * Issue a new host token for the user's live game `gameId`, so that a host who closed the
+ * tab can resume it; returns {game_id, pin, host_token}.
+ */
+export function resumeGame(gameId, token) {
+  return request(`/games/${encodeURIComponent(gameId)}/host-token`, { method: "POST", token });
+}
+
 /** Read the live game's players for its host: {phase, locked, players: [...]}. */
 export function gamePlayers(gameId, token) {
   return request(`/games/${encodeURIComponent(gameId)}/players`, { token });
