@@ -252,7 +252,7 @@ def render_qr_svg(link: str) -> bytes:
 def host_token(
     game_id: str, user_id: CurrentUser, settings: SettingsDep, store: GameStoreDep
 ) -> HostTokenResponse:
-    """Issue a new host token for a live game of the user, so a host who lost the old one can resume.
+    """Issue a new host token for the user's live game, so a host who lost theirs can resume.
 
     The connect function lets a host hold several connections, so the new one replaces none.
     """
