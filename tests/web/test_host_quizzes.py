@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Dialog, Locator, Page, expect
+from sqlalchemy.engine import Engine
 
+from functions.auth import deps
+from functions.auth.app import app
 from tests.web.conftest import RestClient, User
 
 PASSWORD = "correct horse battery"
@@ -536,3 +539,24 @@ def test_host_deletes_unplayed_quiz(open_user: Callable[..., User], rest: RestCl
         "Edit it instead of deleting it."
     )
     assert rest.http.get(f"/quizzes/{played_id}").status_code == 200
+
+
+def test_host_server_failure_named(open_user: Callable[..., User]) -> None:
+    """An unexpected 500 reads as a failure of the server, not of the host's network."""
+    page = open_user("host", "phone").page
+    register(page)
+
+    def fail() -> Engine:
+        raise RuntimeError("the engine failed in a test")
+
+    app.dependency_overrides[deps.engine] = fail
+    try:
+        import_file(page, "csv", "quiz.csv", CSV_QUIZ.encode(), "Never saved")
+        page.get_by_role("button", name="Import", exact=True).click()
+        notice = page.locator("#notice")
+        expect(notice).to_have_text(
+            "The game server failed to handle the request. Try again in a minute, and if it "
+            "fails again, tell the site's operator."
+        )
+    finally:
+        app.dependency_overrides.pop(deps.engine, None)

@@ -23,6 +23,8 @@ const MESSAGES = {
   network_error:
     "Cannot reach the game server. Check your internet connection, then try again.",
   service_unavailable: "The game server is busy or restarting. Wait a few seconds, then try again.",
+  internal_error:
+    "The game server failed to handle the request. Try again in a minute, and if it fails again, tell the site's operator.",
   unknown_pin: "No game has this PIN. Check the number on the host's screen and try again.",
   invalid_pin: "A game PIN has 6 digits. Check the number on the host's screen and try again.",
   game_locked: "The host has locked this game, so no one can join. Ask the host to unlock it.",
@@ -52,7 +54,10 @@ export function describeError(code, detail = "", status = 0) {
   if (detail) {
     return sentence(detail);
   }
-  if (status >= 500) {
+  if (status === 500) {
+    return MESSAGES.internal_error;
+  }
+  if (status > 500) {
     return MESSAGES.service_unavailable;
   }
   return `The request failed (HTTP ${status}). Reload the page and try again.`;
