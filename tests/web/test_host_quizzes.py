@@ -560,3 +560,55 @@ def test_host_server_failure_named(open_user: Callable[..., User]) -> None:
         )
     finally:
         app.dependency_overrides.pop(deps.engine, None)
+
+
+def focused_path(page: Page) -> str | None:
+    """Return the data-path of the focused element, or None when the focus is elsewhere."""
+    path: str | None = page.evaluate("document.activeElement?.dataset?.path ?? null")
+    return path
+
+
+def press(button: Locator) -> None:
+    button.focus()
+    button.press("Enter")
+
+
+def test_host_editor_keeps_focus(open_user: Callable[..., User]) -> None:
+    """Each control that redraws a question card leaves the focus on the field it concerns."""
+    page = open_user("host", "projector").page
+    register(page)
+    page.get_by_role("button", name="New quiz").click()
+    first = card(page, 0)
+    choices = first.locator(".choice-row")
+    count = choices.count()
+
+    press(first.get_by_role("button", name="Add choice"))
+    expect(choices).to_have_count(count + 1)
+    assert focused_path(page) == f"questions[0].choices[{count}]"
+    page.keyboard.type("Typed at once")
+    expect(first.get_by_label(f"Choice {count + 1}", exact=True)).to_have_value("Typed at once")
+
+    first.get_by_label("Choice 2", exact=True).fill("Second")
+    press(first.get_by_role("button", name="Remove choice 1"))
+    expect(choices).to_have_count(count)
+    assert focused_path(page) == "questions[0].choices[0]"
+    expect(first.get_by_label("Choice 1", exact=True)).to_have_value("Second")
+    press(first.get_by_role("button", name=f"Remove choice {count}"))
+    assert focused_path(page) == f"questions[0].choices[{count - 2}]"
+
+    # Every ArrowDown on the Type list changes the type and keeps the focus on the list.
+    type_select = first.get_by_label("Type")
+    type_select.focus()
+    page.keyboard.press("ArrowDown")
+    expect(type_select).to_have_value("true_false")
+    assert focused_path(page) == "questions[0].type"
+    page.keyboard.press("ArrowDown")
+    expect(type_select).to_have_value("multiple")
+    assert focused_path(page) == "questions[0].type"
+
+    page.get_by_role("button", name="Add question").click()
+    card(page, 1).get_by_label("Question text").fill("The second question")
+    press(first.get_by_role("button", name="Remove question 1"))
+    expect(page.locator(".question-card")).to_have_count(1)
+    expect(card(page, 0).get_by_label("Question text")).to_have_value("The second question")
+    assert focused_path(page) == "questions[0].type"
