@@ -266,3 +266,22 @@ def test_host_resumes_after_closing_tab(
     resumed = json.loads(page.evaluate("sessionStorage.getItem('livequiz.host.game')"))
     assert resumed["gameId"] == game["gameId"]
     assert resumed["pin"] == game["pin"]
+
+
+def test_answered_count_after_late_join(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """A player who joined after the lobby's last players reading counts from the start."""
+    page = open_user("host", "projector").page
+    game = open_lobby(page, rest)
+    # Hold every players reading from now on, as if the player joined just before Start.
+    page.route(f"**/games/{game['gameId']}/players", lambda route: None)
+    page.wait_for_timeout(scaled(2.5) * 1000)
+    seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text(
+        "No one has joined yet. Share the PIN or the join link."
+    )
+
+    page.get_by_role("button", name="Start game").click()
+    expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][0]["text"])
+    expect(page.locator(".answered-count")).to_have_text("0 of 1 connected players answered")

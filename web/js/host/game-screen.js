@@ -321,6 +321,10 @@ class GameScreen {
     } else if (frame.phase === "ended") {
       this.drawEnd(null);
     }
+    // The branches above redraw the stage only for a new question, so the counts of the reply
+    // would otherwise wait for the next answered frame, such as the online count that a
+    // question opened just after a join sets to the lobby's last reading.
+    this.drawAnswered();
     this.drawControls();
   }
 
