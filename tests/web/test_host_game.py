@@ -34,9 +34,13 @@ QUIZ: dict[str, Any] = {
 
 
 def open_lobby(
-    page: Page, rest: RestClient, options: dict[str, str | bool] | None = None
+    page: Page,
+    rest: RestClient,
+    options: dict[str, str | bool] | None = None,
+    quiz: dict[str, Any] = QUIZ,
 ) -> dict[str, Any]:
-    """Register through the page, save QUIZ, open a lobby with ``options`` and return the game."""
+    """Register through the page, save ``quiz``, open a lobby with ``options`` and return the
+    game."""
     page.goto("/host")
     page.get_by_role("button", name="Create an account").click()
     page.get_by_label("Your name").fill("Game Host")
@@ -45,9 +49,9 @@ def open_lobby(
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
     login = json.loads(page.evaluate("localStorage.getItem('livequiz.host.login')"))
-    rest.create_quiz(login["token"], QUIZ)
+    rest.create_quiz(login["token"], quiz)
     page.reload()
-    page.get_by_role("button", name=f"Host {QUIZ['title']}").click()
+    page.get_by_role("button", name=f"Host {quiz['title']}").click()
     for label, value in (options or {}).items():
         if isinstance(value, bool):
             page.get_by_label(label).set_checked(value)
@@ -285,3 +289,80 @@ def test_answered_count_after_late_join(
     page.get_by_role("button", name="Start game").click()
     expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][0]["text"])
     expect(page.locator(".answered-count")).to_have_text("0 of 1 connected players answered")
+
+
+SLIDER_QUIZ: dict[str, Any] = {
+    "title": "Small and large sliders",
+    "questions": [
+        {
+            "type": "slider",
+            "text": "How many metres is half a micrometre?",
+            "min": 0,
+            "max": 0.000001,
+            "step": 0.0000001,
+            "correct": 0.0000005,
+            "time_limit": 120,
+        },
+        {
+            "type": "slider",
+            "text": "Pick the large number.",
+            "min": 0,
+            "max": 200000000000,
+            "step": 0.5,
+            "correct": 123456789012.5,
+            "tolerance": 1.5,
+            "time_limit": 120,
+        },
+    ],
+}
+
+
+def test_slider_values_in_step_decimals(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """Slider values show every digit of the step, with no exponent and no rounding."""
+    page = open_user("host", "projector").page
+    game = open_lobby(page, rest, quiz=SLIDER_QUIZ)
+    ada = seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
+    page.get_by_role("button", name="Start game").click()
+
+    expect(page.locator(".stage .hint-line")).to_have_text(
+        "Pick a number from 0.0000000 to 0.0000010 in steps of 0.0000001."
+    )
+    assert ada.send("answer", question=0, value=0.0000005)["type"] == "answer_received"
+    expect(page.locator(".correct-answer")).to_have_text("Right value: 0.0000005")
+
+    page.get_by_role("button", name="Next question").click()
+    expect(page.locator(".stage .hint-line")).to_have_text(
+        "Pick a number from 0.0 to 200000000000.0 in steps of 0.5."
+    )
+    assert ada.send("answer", question=1, value=123456789012.5)["type"] == "answer_received"
+    expect(page.locator(".correct-answer")).to_contain_text("Right value: 123456789012.5")
+    expect(page.locator(".correct-answer")).to_contain_text("(within ± 1.5 counts as right)")
+
+
+def test_number_format_helper(open_user: Callable[..., User]) -> None:
+    page = open_user("host").page
+    page.goto("/host")
+    formatted = page.evaluate(
+        """async () => {
+          const { decimals, formatDecimal } = await import("/js/lib/numbers.js");
+          return {
+            tiny: decimals(0.0000001),
+            tinyMantissa: decimals(1.5e-7),
+            whole: decimals(1e21),
+            noise: formatDecimal(0.1 + 0.2),
+            tinyValue: formatDecimal(5e-7, 7),
+            large: formatDecimal(123456789012.5, 1),
+            padded: formatDecimal(2, 2),
+          };
+        }"""
+    )
+    assert formatted["tiny"] == 7
+    assert formatted["tinyMantissa"] == 8
+    assert formatted["whole"] == 0
+    assert formatted["noise"] == "0.3"
+    assert formatted["tinyValue"] == "0.0000005"
+    assert formatted["large"] == "123456789012.5"
+    assert formatted["padded"] == "2.00"
