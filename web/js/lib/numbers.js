@@ -3,8 +3,9 @@
 
 // Number.prototype.toFixed takes at most 100 fraction digits.
 const MAX_PLACES = 100;
-// A double holds any decimal of 15 significant digits exactly, so rounding to 15 removes float
-// noise such as the 4 of 0.30000000000000004 without cutting a digit that a quiz author typed.
+// Any decimal of up to 15 significant digits comes back unchanged from a double (IEEE 754
+// binary64), so rounding to 15 digits removes float noise such as the 4 of
+// 0.30000000000000004 and keeps every digit of such a decimal.
 const SIGNIFICANT_DIGITS = 15;
 
 /** Return the count of digits after the decimal point of `number`, 7 for both 1e-7 and 0.0000001. */
