@@ -366,3 +366,47 @@ def test_number_format_helper(open_user: Callable[..., User]) -> None:
     assert formatted["tinyValue"] == "0.0000005"
     assert formatted["large"] == "123456789012.5"
     assert formatted["padded"] == "2.00"
+
+
+def test_final_ranking_retried_after_failure(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """A failed reading of the final ranking is retried by itself and by a button."""
+    page = open_user("host", "projector").page
+    game = open_lobby(page, rest)
+    ada = seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
+    page.get_by_role("button", name="Start game").click()
+    assert ada.send("answer", question=0, choice=1)["type"] == "answer_received"
+    expect(page.locator(".reveal-summary")).to_have_text("1 of 1 answered right")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="End game").click()
+    first = page.locator('.podium .step[data-place="1"]')
+    expect(first.locator(".name")).to_have_text("Ada")
+
+    # A reload reads the ranking from REST. The first reading fails as if the network dropped
+    # it, and the retry a second later works.
+    failing = {"left": 1}
+
+    def results(route: Route) -> None:
+        if failing["left"] > 0:
+            failing["left"] -= 1
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route(f"**/games/{game['gameId']}/results", results)
+    page.reload()
+    expect(page.locator(".results-error")).to_contain_text("The final ranking could not be loaded.")
+    expect(page.locator(".results-error")).to_contain_text("Trying again in 1 s.")
+    expect(first.locator(".name")).to_have_text("Ada")
+
+    # Every reading fails until the host presses the button.
+    failing["left"] = 1000
+    page.reload()
+    expect(page.locator(".results-error")).to_contain_text("Trying again in 1 s.")
+    expect(page.locator(".results-error")).to_contain_text("Trying again in 2 s.")
+    failing["left"] = 0
+    page.get_by_role("button", name="Try again").click()
+    expect(first.locator(".name")).to_have_text("Ada")
