@@ -326,9 +326,9 @@ class GameScreen {
     } else if (frame.phase === "ended") {
       this.drawEnd(null);
     }
-    // The branches above redraw the stage only for a new question, so the counts of the reply
-    // would otherwise wait for the next answered frame, such as the online count that a
-    // question opened just after a join sets to the lobby's last reading.
+    // The branches above redraw the stage only for a new question. Without this line the
+    // reply's counts would wait for the next answered frame, and a question opened just after
+    // a join would keep the online count of the lobby's last players reading.
     this.drawAnswered();
     this.drawControls();
   }
