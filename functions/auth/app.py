@@ -174,8 +174,9 @@ class SettingsCORSMiddleware:
                 allow_origins=origins,
                 allow_methods=["GET", "POST", "PUT", "DELETE"],
                 allow_headers=["authorization", "content-type"],
-                # Report downloads name their file in this header.
-                expose_headers=["content-disposition"],
+                # Report downloads name their file in Content-Disposition, and the page says
+                # when to try again after a 429 from Retry-After.
+                expose_headers=["content-disposition", "retry-after"],
                 max_age=600,
             )
             self._by_origins[origins] = middleware

@@ -564,9 +564,9 @@ def test_import_missing_file(client: TestClient, owner: dict[str, Any]) -> None:
     empty = import_file(client, "csv", b"", owner["headers"], title="T")
     assert empty.status_code == 400
     assert empty.json()["error"] == {
-        "code": "missing_file",
-        "message": "the file is empty: send it as the request body or as the multipart field "
-        "'file'",
+        "code": "empty_file",
+        "message": "the file is empty: send a file that contains the quiz, as the request body "
+        "or as the multipart field 'file'",
     }
     wrong_field = client.post(
         "/quizzes/import/csv",

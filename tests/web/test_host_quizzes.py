@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, Route, expect
 from sqlalchemy.engine import Engine
 
 from functions.auth import deps
@@ -612,3 +612,87 @@ def test_host_editor_keeps_focus(open_user: Callable[..., User]) -> None:
     expect(page.locator(".question-card")).to_have_count(1)
     expect(card(page, 0).get_by_label("Question text")).to_have_value("The second question")
     assert focused_path(page) == "questions[0].type"
+
+
+def test_host_import_errors_in_editor_words(open_user: Callable[..., User]) -> None:
+    """Import errors count choices from 1 and read as the editor's errors do."""
+    page = open_user("host", "phone").page
+    register(page)
+    notice = page.locator("#notice")
+
+    import_file(page, "csv", "empty.csv", b"", "Empty")
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(notice).to_have_text(
+        "The chosen file is empty. Choose the file that contains the quiz, then import it again."
+    )
+
+    page.get_by_label("File format").select_option("gift")
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "twice.gift", "mimeType": "text/plain", "buffer": b"Q?{=a ~a}"}
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(notice).to_have_text(
+        "Line 1: Choices: choices 1 and 2 are both 'a'. Fix the file, then import it again."
+    )
+
+    slider = b"type,text,min,max,step,correct\nslider,Q?,0,10,3,3\n"
+    page.get_by_label("File format").select_option("csv")
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "slider.csv", "mimeType": "text/csv", "buffer": slider}
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(notice).to_have_text(
+        "Line 2: maximum minus minimum must be a whole number of steps. Fix the file, then "
+        "import it again."
+    )
+
+    question = {"text": "Q?", "choices": ["a", "b"], "correct": 0}
+    too_many = json.dumps({"title": "Long", "questions": [question] * 600}).encode()
+    page.get_by_label("File format").select_option("json")
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "long.json", "mimeType": "application/json", "buffer": too_many}
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(notice).to_have_text("Questions: takes at most 500. Fix it, then try again.")
+
+
+def test_host_too_many_requests_says_when(open_user: Callable[..., User]) -> None:
+    page = open_user("host", "phone").page
+    page.goto("/host")
+
+    def throttled(route: Route) -> None:
+        route.fulfill(
+            status=429,
+            headers={
+                "access-control-allow-origin": "*",
+                "access-control-expose-headers": "retry-after",
+                "retry-after": "30",
+                "content-type": "application/json",
+            },
+            body='{"message": "Too Many Requests"}',
+        )
+
+    page.route("**/auth/login", throttled)
+    page.get_by_label("E-mail address").fill("someone@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#notice")).to_have_text(
+        "The game server has had too many requests from this page. Try again in 30 seconds."
+    )
+
+
+def test_pages_have_favicon(open_user: Callable[..., User]) -> None:
+    """Every page links the SVG icon, and /favicon.ico serves it to pages that link none."""
+    user = open_user("visitor", "phone")
+    page = user.page
+    failed: list[str] = []
+    page.on("response", lambda response: response.status < 400 or failed.append(response.url))
+    for path in ("/", "/host"):
+        page.goto(path)
+        icon = page.locator('head link[rel="icon"]')
+        expect(icon).to_have_attribute("href", "/favicon.svg")
+    for path in ("/favicon.svg", "/favicon.ico"):
+        response = page.request.get(path)
+        assert response.status == 200, path
+        assert response.headers["content-type"].startswith("image/svg+xml"), path
+    assert failed == []

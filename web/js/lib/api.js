@@ -165,6 +165,32 @@ export async function request(path, { method, body, token, query, raw = false } 
   }
 }
 
+/**
+ * Say when to send a request again after a 429, from its Retry-After header: a number of
+ * seconds or an HTTP date (RFC 9110, section 10.2.3). Without one, suggest a minute.
+ */
+export function tooManyRequests(retryAfter, now = Date.now()) {
+  const text = String(retryAfter ?? "").trim();
+  let seconds = null;
+  if (/^\d+$/.test(text)) {
+    seconds = Number(text);
+  } else if (text) {
+    const date = Date.parse(text);
+    seconds = Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
+  }
+  let when;
+  if (seconds === null) {
+    when = "in a minute";
+  } else if (seconds <= 1) {
+    when = "now";
+  } else if (seconds < 120) {
+    when = `in ${seconds} seconds`;
+  } else {
+    when = `in ${Math.ceil(seconds / 60)} minutes`;
+  }
+  return `The game server has had too many requests from this page. Try again ${when}.`;
+}
+
 async function errorFrom(response) {
   let code = `http_${response.status}`;
   let detail = "";
@@ -177,7 +203,11 @@ async function errorFrom(response) {
   } catch {
     // A proxy or gateway error page, whose status is all there is to report.
   }
-  return new ApiError(describeError(code, detail, response.status), {
+  const message =
+    response.status === 429
+      ? tooManyRequests(response.headers.get("retry-after"))
+      : describeError(code, detail, response.status);
+  return new ApiError(message, {
     status: response.status,
     code,
     detail,
@@ -232,6 +262,7 @@ export function useHostErrorMessages() {
     invalid_question_count: (detail) => sentence(detail),
     file_too_large: (detail) => `${sentence(detail)} Split the file, or import a smaller one.`,
     missing_file: "Choose a file to import first.",
+    empty_file: "The chosen file is empty. Choose the file that contains the quiz, then import it again.",
     no_questions: (detail) => `${sentence(detail)} Check the file's format, then import it again.`,
   });
 }
