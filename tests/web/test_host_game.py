@@ -377,6 +377,7 @@ def test_final_ranking_retried_after_failure(
     ada = seat(rest, game_client, game["pin"], "Ada")
     expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
     page.get_by_role("button", name="Start game").click()
+    expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][0]["text"])
     assert ada.send("answer", question=0, choice=1)["type"] == "answer_received"
     expect(page.locator(".reveal-summary")).to_have_text("1 of 1 answered right")
 

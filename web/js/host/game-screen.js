@@ -479,16 +479,20 @@ class GameScreen {
    */
   async loadResults(board, attempt = 0, failures = 0) {
     clearTimeout(this.resultsTimer);
+    // Only the latest reading draws: a reload or "Try again" can start one while another is
+    // still on its way, and the older one's late failure must not hide a podium.
+    this.resultsReading = (this.resultsReading || 0) + 1;
+    const reading = this.resultsReading;
     let results;
     try {
       results = await gameResults(this.game.gameId);
     } catch (error) {
-      if (!this.stopped) {
+      if (!this.stopped && reading === this.resultsReading) {
         this.resultsFailed(board, error, attempt, failures);
       }
       return;
     }
-    if (this.stopped) {
+    if (this.stopped || reading !== this.resultsReading) {
       return;
     }
     if (results.players_hidden) {
