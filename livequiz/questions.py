@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -76,8 +77,19 @@ def _unique(name: str) -> Callable[[list[str]], list[str]]:
 
 
 def _http_url(url: str | None) -> str | None:
-    if url is not None and not url.lower().startswith(("https://", "http://")):
+    if url is None:
+        return None
+    if not url.lower().startswith(("https://", "http://")):
         raise ValueError("the image URL must start with https:// or http://")
+    try:
+        host = urlsplit(url).hostname
+    except ValueError as error:
+        raise ValueError(f"the image URL is invalid ({error}): check its host name") from error
+    if not host:
+        raise ValueError(
+            "the image URL has no host name: write the whole address, such as "
+            "https://example.com/picture.png"
+        )
     return url
 
 

@@ -2,8 +2,10 @@
 
 ``handler`` adapts API Gateway HTTP API (payload 2.0) and REST API events to the ASGI app.
 Every error body has one shape, ``{"error": {"code": ..., "message": ...}}``: a
-``ClientError`` keeps its own status and code, invalid input is 400 ``invalid_input``, and a
-failing Redis or MySQL is 503 ``service_unavailable``.
+``ClientError`` keeps its own status and code, invalid input is 400 ``invalid_input``, a
+failing Redis or MySQL is 503 ``service_unavailable``, and any other exception is 500
+``internal_error``. Every response, a 500 included, carries the CORS headers, so that a page
+can read the error instead of seeing a network failure.
 """
 
 from collections.abc import Awaitable, Callable
@@ -54,11 +56,25 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         401: "Missing, invalid or expired token",
         404: "Not found",
         409: "Conflicts with the current state",
+        500: "An unexpected error of the server",
         503: "Redis or MySQL is unavailable; retry",
     }.items()
 }
 
-app = FastAPI(
+
+class LivequizAPI(FastAPI):
+    """FastAPI with the CORS middleware outside Starlette's ServerErrorMiddleware.
+
+    Starlette puts ServerErrorMiddleware outside every middleware added to the app, so the 500
+    response it sends for an unhandled exception would lack the CORS headers, and the browser
+    would hide it from the page as a network error.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SettingsCORSMiddleware(super().build_middleware_stack())
+
+
+app = LivequizAPI(
     title="livequiz",
     summary="Accounts, quizzes and game lobbies of the livequiz real-time quiz platform",
     version="0.1.0",
@@ -123,6 +139,20 @@ for error_type in SERVICE_ERRORS:
     app.add_exception_handler(error_type, service_error)
 
 
+async def internal_error(request: Request, error: Exception) -> JSONResponse:
+    """Send the error envelope for an unhandled exception.
+
+    Starlette's ServerErrorMiddleware calls this handler and then re-raises the exception, so
+    the server still logs its traceback.
+    """
+    return error_response(
+        500, "internal_error", "the server failed to handle the request: try again later"
+    )
+
+
+app.add_exception_handler(Exception, internal_error)
+
+
 class SettingsCORSMiddleware:
     """Starlette's CORSMiddleware, allowing the origins of ``LIVEQUIZ_CORS_ORIGINS``.
 
@@ -146,15 +176,13 @@ class SettingsCORSMiddleware:
                 allow_origins=origins,
                 allow_methods=["GET", "POST", "PUT", "DELETE"],
                 allow_headers=["authorization", "content-type"],
-                # Report downloads name their file in this header.
-                expose_headers=["content-disposition"],
+                # Report downloads name their file in Content-Disposition, and the page says
+                # when to try again after a 429 from Retry-After.
+                expose_headers=["content-disposition", "retry-after"],
                 max_age=600,
             )
             self._by_origins[origins] = middleware
         await middleware(scope, receive, send)
-
-
-app.add_middleware(SettingsCORSMiddleware)
 
 
 @app.middleware("http")

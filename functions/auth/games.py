@@ -51,6 +51,13 @@ class CreateGameResponse(BaseModel):
     host_token: str
 
 
+class HostTokenResponse(BaseModel):
+    game_id: str
+    pin: str
+    # A new token for the host's WebSocket connection to this game.
+    host_token: str
+
+
 class JoinRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -236,6 +243,29 @@ def render_qr_svg(link: str) -> bytes:
     # white, because a scanner needs the quiet zone lighter than the code on any page colour.
     qr.save(output, kind="svg", omitsize=True, border=4, dark="#000", light="#fff", title=link)
     return output.getvalue()
+
+
+@router.post(
+    "/{game_id}/host-token",
+    responses={**HOST_ONLY, 409: {"description": "The game has ended, so it has nothing to host"}},
+)
+def host_token(
+    game_id: str, user_id: CurrentUser, settings: SettingsDep, store: GameStoreDep
+) -> HostTokenResponse:
+    """Issue a new host token for the user's live game, so a host who lost theirs can resume.
+
+    The connect function lets a host hold several connections, so the new one replaces none.
+    """
+    info = _hosted_game(store, game_id, user_id, "host token")
+    if info["phase"] == GamePhase.ENDED.value:
+        raise ConflictError(
+            "game_ended",
+            f"game {game_id} has ended, so it cannot be hosted again: start a new game",
+        )
+    claims = Claims(TokenKind.HOST, str(user_id), game_id=game_id)
+    return HostTokenResponse(
+        game_id=game_id, pin=info["pin"], host_token=tokens.issue(settings, claims)
+    )
 
 
 @router.get(

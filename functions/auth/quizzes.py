@@ -417,8 +417,9 @@ async def _uploaded_file(request: Request, format: ImportFormat) -> bytes:
         data = body
     if not data.strip():
         raise InvalidInputError(
-            "missing_file",
-            "the file is empty: send it as the request body or as the multipart field 'file'",
+            "empty_file",
+            "the file is empty: send a file that contains the quiz, as the request body or as "
+            "the multipart field 'file'",
         )
     return data
 

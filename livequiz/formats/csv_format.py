@@ -222,10 +222,23 @@ def _decode(data: bytes) -> str:
 def _delimiter(text: str) -> str:
     first_line = text.splitlines()[0] if text else ""
     for delimiter in DELIMITERS:
-        names = next(csv.reader([first_line], delimiter=delimiter), [])
+        try:
+            names = next(csv.reader([first_line], delimiter=delimiter), [])
+        except csv.Error as error:
+            raise _invalid(f"line 1: the header is malformed: {_csv_problem(error)}") from error
         if "text" in (name.strip().casefold() for name in names):
             return delimiter
     return ","
+
+
+def _csv_problem(error: csv.Error) -> str:
+    """Describe a csv module error, naming the cell length limit where that is the cause."""
+    if "field larger than field limit" in str(error):
+        return (
+            f"a cell has more than {csv.field_size_limit()} characters, the limit of a CSV "
+            "cell: check the quotes, since an unclosed quote makes the rest of the file one cell"
+        )
+    return str(error)
 
 
 def _header(names: Sequence[str], line: int) -> list[str]:
@@ -366,7 +379,7 @@ def questions_from_csv(data: bytes, *, time_limit: int = DEFAULT_TIME_LIMIT_S) -
             # contains a line break still gives the next record its true starting line.
             line = reader.line_num + 1
     except csv.Error as error:
-        raise _invalid(f"line {line}: the CSV is malformed: {error}") from error
+        raise _invalid(f"line {line}: the CSV is malformed: {_csv_problem(error)}") from error
     if columns is None:
         raise _invalid(f"line 1: the file is empty: start it with the header {','.join(COLUMNS)}")
     if not questions:

@@ -19,6 +19,7 @@ answer order and wording (such as "Vrai" and "Faux").
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time
 from typing import Any
@@ -56,9 +57,25 @@ TIME_LIMITS_S = (5, 10, 20, 30, 60, 90, 120, 240)
 # inflates to a huge sheet (a zip bomb) before openpyxl parses it.
 MAX_BYTES = 2 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 32 * 1024 * 1024
-# Exceptions that openpyxl raises for bytes that are not an xlsx workbook: not a zip archive,
-# a zip archive without a workbook part, or a part that is not valid XML (a SyntaxError).
-UNREADABLE = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError)
+# Exceptions that openpyxl 3.1 and zipfile raise for bytes that are not an xlsx workbook:
+#   BadZipFile, InvalidFileException  not a zip archive
+#   KeyError, OSError                 a missing part, or no workbook part in the content types
+#   SyntaxError, ValueError           a part that is not valid XML, or a bad value in it
+#   TypeError                         an element with an attribute openpyxl does not know
+#   zlib.error, EOFError              a corrupt or truncated deflate stream
+#   RuntimeError                      an encrypted member, or a zip version zipfile cannot read
+UNREADABLE = (
+    zipfile.BadZipFile,
+    InvalidFileException,
+    KeyError,
+    ValueError,
+    SyntaxError,
+    OSError,
+    TypeError,
+    zlib.error,
+    EOFError,
+    RuntimeError,
+)
 
 
 def _invalid(message: str) -> InvalidInputError:
@@ -74,7 +91,7 @@ def _check_size(data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             uncompressed = sum(member.file_size for member in archive.infolist())
-    except zipfile.BadZipFile as error:
+    except UNREADABLE as error:
         raise _invalid(
             "the file is not an xlsx spreadsheet: save it in Excel's .xlsx format"
         ) from error

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 # Pages served without their .html suffix, as the join link /play?pin=... needs.
 PAGES = ("play", "host")
+FAVICON = "favicon.svg"
 
 
 def with_host(url: str, host: str | None) -> str:
@@ -121,8 +122,17 @@ def web_app(rest_url: str | None, ws_url: str, root: Path = WEB_ROOT) -> ASGIApp
 
         return Route(f"/{name}", serve, methods=["GET", "HEAD"])
 
+    # Browsers request /favicon.ico for a page whose head links no icon, so it returns the SVG.
+    async def favicon(request: Request) -> Response:
+        return FileResponse(root / FAVICON, media_type="image/svg+xml")
+
     routes = [
         Route("/config.json", config, methods=["GET"]),
+        *(
+            [Route("/favicon.ico", favicon, methods=["GET", "HEAD"])]
+            if (root / FAVICON).is_file()
+            else []
+        ),
         *(page(name) for name in PAGES if (root / f"{name}.html").is_file()),
         Mount("/", StaticFiles(directory=root, html=True), name="static"),
     ]

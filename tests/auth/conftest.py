@@ -30,7 +30,14 @@ def close_import_loop() -> Iterator[None]:
 
 @pytest.fixture
 def event_loop_for_mangum() -> Iterator[None]:
-    """Give the main thread a fresh event loop, as a Lambda runtime has, and close it after."""
+    """Give the main thread a fresh event loop, as a Lambda runtime has, and close it after.
+
+    Playwright's sync API, once the browser tests have started it, leaves its own loop marked
+    as running in the main thread. asyncio.get_event_loop() would return that loop to Mangum,
+    whose run_until_complete then raises, so the mark is lifted for the test and put back.
+    """
+    running = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -38,6 +45,7 @@ def event_loop_for_mangum() -> Iterator[None]:
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+        asyncio.events._set_running_loop(running)
 
 
 @pytest.fixture(scope="session")

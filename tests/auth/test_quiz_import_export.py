@@ -1,6 +1,7 @@
 import copy
 import io
 import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -563,9 +564,9 @@ def test_import_missing_file(client: TestClient, owner: dict[str, Any]) -> None:
     empty = import_file(client, "csv", b"", owner["headers"], title="T")
     assert empty.status_code == 400
     assert empty.json()["error"] == {
-        "code": "missing_file",
-        "message": "the file is empty: send it as the request body or as the multipart field "
-        "'file'",
+        "code": "empty_file",
+        "message": "the file is empty: send a file that contains the quiz, as the request body "
+        "or as the multipart field 'file'",
     }
     wrong_field = client.post(
         "/quizzes/import/csv",
@@ -689,3 +690,20 @@ def test_gift_with_every_question_skipped(client: TestClient, owner: dict[str, A
         "code": "no_questions",
         "message": "the file holds no question we can play, so there is nothing to import",
     }
+
+
+def test_parser_crashes_are_422(client: TestClient, owner: dict[str, Any]) -> None:
+    """Input that made the CSV and xlsx parsers raise their own errors is rejected as invalid."""
+    long_header = b"text," + b"a" * 140_000 + b"\nQ?\n"
+    no_workbook = io.BytesIO()
+    with zipfile.ZipFile(no_workbook, "w") as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+    cases = {
+        "csv": (long_header, "invalid_csv", "line 1: the header is malformed: a cell has more"),
+        "kahoot": (no_workbook.getvalue(), "invalid_kahoot", "the file is not an xlsx spreadsheet"),
+    }
+    for format, (content, code, message) in cases.items():
+        response = import_file(client, format, content, owner["headers"], title="T")
+        assert response.status_code == 422, (format, response.text)
+        assert response.json()["error"]["code"] == code
+        assert response.json()["error"]["message"].startswith(message), format

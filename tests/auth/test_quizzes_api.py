@@ -79,6 +79,19 @@ def test_invalid_quiz_names_field(client: TestClient, register: Callable[..., An
     assert error["message"].startswith("questions[1].choices: choices 0 and 1 are both 'Same'")
 
 
+@pytest.mark.parametrize("url", ["http://", "https://", "http:///picture.png", "http://:80/a"])
+def test_image_url_without_host_rejected(
+    client: TestClient, register: Callable[..., Any], url: str
+) -> None:
+    quiz = small_quiz(1)
+    quiz["questions"][0]["image_url"] = url
+    response = client.post("/quizzes", json=quiz, headers=register()["headers"])
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert error["message"].startswith("questions[0].image_url: the image URL has no host name")
+
+
 def test_unknown_quiz_not_found(client: TestClient) -> None:
     response = client.get("/quizzes/999999999")
     assert response.status_code == 404

@@ -1,3 +1,4 @@
+import csv
 from typing import Any
 
 import pytest
@@ -254,4 +255,16 @@ def test_size_and_count_limits() -> None:
     assert error_message("text,choices,correct\n" + rows + "One more?,A|B,1\n") == (
         "line 502: the file has more than 500 questions, the most a quiz can have: split it "
         "into several quizzes"
+    )
+
+
+def test_cell_over_size_limit_rejected() -> None:
+    limit = csv.field_size_limit()
+    long_header = "text," + "a" * (limit + 10) + "\nQ?,x\n"
+    assert error_message(long_header).startswith(
+        f"line 1: the header is malformed: a cell has more than {limit} characters"
+    )
+    long_cell = 'text,choices,correct\nQ?,A|B,1\n"' + "a" * (limit + 10) + '",A|B,1\n'
+    assert error_message(long_cell).startswith(
+        f"line 3: the CSV is malformed: a cell has more than {limit} characters"
     )

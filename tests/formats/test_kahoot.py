@@ -320,3 +320,57 @@ def test_question_count_limit() -> None:
         "row 509: the sheet has more than 500 questions, the most a quiz can have: split it "
         "into several quizzes"
     )
+
+
+def with_part(data: bytes, name: str, old: bytes, new: bytes) -> bytes:
+    """Replace ``old`` with ``new`` in the part ``name`` of the xlsx archive ``data``."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            content = source.read(member)
+            if member.filename == name:
+                assert old in content, content[:300]
+                content = content.replace(old, new, 1)
+            target.writestr(member.filename, content)
+    return output.getvalue()
+
+
+def test_archive_without_workbook_rejected() -> None:
+    content_types = b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as document:
+        document.writestr("[Content_Types].xml", content_types)
+    assert error_message(archive.getvalue()) == (
+        "the file is not an xlsx spreadsheet (File contains no valid workbook part): "
+        "save it in Excel's .xlsx format"
+    )
+
+
+def test_unsupported_zip_version_rejected() -> None:
+    data = bytearray(spreadsheet([CAPITAL]))
+    # Byte 6 of the first central directory entry is the zip version needed to extract it.
+    central = data.find(b"PK\x01\x02")
+    data[central + 6] = 99
+    assert error_message(bytes(data)) == (
+        "the file is not an xlsx spreadsheet: save it in Excel's .xlsx format"
+    )
+
+
+def test_corrupt_deflate_stream_rejected() -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as document:
+        document.writestr("[Content_Types].xml", b"<Types>" + b"<Default/>" * 200 + b"</Types>")
+    data = bytearray(archive.getvalue())
+    # The compressed bytes follow the 30-byte local header and the member's name.
+    start = 30 + len("[Content_Types].xml")
+    for offset in range(start, start + 8):
+        data[offset] ^= 0xFF
+    assert error_message(bytes(data)).startswith("the file is not an xlsx spreadsheet (")
+
+
+def test_unknown_xml_attribute_rejected() -> None:
+    data = with_part(
+        spreadsheet([CAPITAL]), "xl/workbook.xml", b"<workbookView", b'<workbookView bogus="1"'
+    )
+    assert error_message(data).startswith("the file is not an xlsx spreadsheet (")

@@ -242,3 +242,175 @@ def test_stale_players_reading_keeps_lock(open_user: Callable[..., User], rest: 
     page.wait_for_timeout(300)
     assert unlock.is_visible()
     assert lock.count() == 0
+
+
+def test_host_resumes_after_closing_tab(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """A host who closed the tab of a running game takes it up again from "Past games"."""
+    host = open_user("host", "projector")
+    page = host.page
+    game = open_lobby(page, rest)
+    ada = seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
+    page.get_by_role("button", name="Start game").click()
+    question = QUIZ["questions"][0]["text"]
+    expect(page.locator(".stage .question-text")).to_have_text(question)
+
+    # Closing the tab loses the host token that sessionStorage kept; the login stays.
+    page.close()
+    page = host.context.new_page()
+    page.goto("/host")
+    expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
+    past = page.locator(f'.past-game[data-game-id="{game["gameId"]}"]')
+    expect(past).to_contain_text("still running")
+    past.get_by_role("button", name="Resume hosting").click()
+
+    expect(page.locator(".stage .question-text")).to_have_text(question)
+    expect(page.locator(".connection")).to_have_text("Connected")
+    assert ada.send("answer", question=0, choice=1)["type"] == "answer_received"
+    expect(page.locator(".reveal-summary")).to_have_text("1 of 1 answered right")
+    resumed = json.loads(page.evaluate("sessionStorage.getItem('livequiz.host.game')"))
+    assert resumed["gameId"] == game["gameId"]
+    assert resumed["pin"] == game["pin"]
+
+
+def test_answered_count_after_late_join(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """A player who joined after the lobby's last players reading counts from the start."""
+    page = open_user("host", "projector").page
+    game = open_lobby(page, rest)
+    # Hold every players reading from now on, as if the player joined just before Start.
+    page.route(f"**/games/{game['gameId']}/players", lambda route: None)
+    page.wait_for_timeout(scaled(2.5) * 1000)
+    seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text(
+        "No one has joined yet. Share the PIN or the join link."
+    )
+
+    page.get_by_role("button", name="Start game").click()
+    expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][0]["text"])
+    expect(page.locator(".answered-count")).to_have_text("0 of 1 connected players answered")
+
+
+SLIDER_QUIZ: dict[str, Any] = {
+    "title": "Small and large sliders",
+    "questions": [
+        {
+            "type": "slider",
+            "text": "How many metres is half a micrometre?",
+            "min": 0,
+            "max": 0.000001,
+            "step": 0.0000001,
+            "correct": 0.0000005,
+            "time_limit": 120,
+        },
+        {
+            "type": "slider",
+            "text": "Pick the large number.",
+            "min": 0,
+            "max": 200000000000,
+            "step": 0.5,
+            "correct": 123456789012.5,
+            "tolerance": 1.5,
+            "time_limit": 120,
+        },
+    ],
+}
+
+
+def test_slider_values_in_step_decimals(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """Slider values show every digit of the step, with no exponent and no rounding."""
+    page = open_user("host", "projector").page
+    game = open_lobby(page, rest, quiz=SLIDER_QUIZ)
+    ada = seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
+    page.get_by_role("button", name="Start game").click()
+
+    expect(page.locator(".stage .hint-line")).to_have_text(
+        "Pick a number from 0.0000000 to 0.0000010 in steps of 0.0000001."
+    )
+    assert ada.send("answer", question=0, value=0.0000005)["type"] == "answer_received"
+    expect(page.locator(".correct-answer")).to_have_text("Right value: 0.0000005")
+
+    page.get_by_role("button", name="Next question").click()
+    expect(page.locator(".stage .hint-line")).to_have_text(
+        "Pick a number from 0.0 to 200000000000.0 in steps of 0.5."
+    )
+    assert ada.send("answer", question=1, value=123456789012.5)["type"] == "answer_received"
+    expect(page.locator(".correct-answer")).to_contain_text("Right value: 123456789012.5")
+    expect(page.locator(".correct-answer")).to_contain_text("(within ± 1.5 counts as right)")
+
+
+def test_number_format_helper(open_user: Callable[..., User]) -> None:
+    page = open_user("host").page
+    page.goto("/host")
+    formatted = page.evaluate(
+        """async () => {
+          const { decimals, formatDecimal } = await import("/js/lib/numbers.js");
+          return {
+            tiny: decimals(0.0000001),
+            tinyMantissa: decimals(1.5e-7),
+            whole: decimals(1e21),
+            noise: formatDecimal(0.1 + 0.2),
+            tinyValue: formatDecimal(5e-7, 7),
+            large: formatDecimal(123456789012.5, 1),
+            padded: formatDecimal(2, 2),
+          };
+        }"""
+    )
+    assert formatted["tiny"] == 7
+    assert formatted["tinyMantissa"] == 8
+    assert formatted["whole"] == 0
+    assert formatted["noise"] == "0.3"
+    assert formatted["tinyValue"] == "0.0000005"
+    assert formatted["large"] == "123456789012.5"
+    assert formatted["padded"] == "2.00"
+
+
+def test_final_ranking_retried_after_failure(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """A failed reading of the final ranking is retried by itself and by a button."""
+    page = open_user("host", "projector").page
+    game = open_lobby(page, rest)
+    ada = seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
+    page.get_by_role("button", name="Start game").click()
+    expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][0]["text"])
+    assert ada.send("answer", question=0, choice=1)["type"] == "answer_received"
+    expect(page.locator(".reveal-summary")).to_have_text("1 of 1 answered right")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="End game").click()
+    first = page.locator('.podium .step[data-place="1"]')
+    expect(first.locator(".name")).to_have_text("Ada")
+
+    # A reload reads the ranking from REST. The first reading fails as if the network dropped
+    # it, and the retry a second later works.
+    failing = {"left": 1}
+
+    def results(route: Route) -> None:
+        if failing["left"] > 0:
+            failing["left"] -= 1
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route(f"**/games/{game['gameId']}/results", results)
+    page.reload()
+    expect(page.locator(".results-error")).to_contain_text("The final ranking could not be loaded.")
+    expect(page.locator(".results-error")).to_contain_text("Trying again in 1 s.")
+    expect(first.locator(".name")).to_have_text("Ada")
+
+    # Every reading fails until the host presses the button.
+    failing["left"] = 1000
+    page.reload()
+    expect(page.locator(".results-error")).to_contain_text("Trying again in 1 s.")
+    expect(page.locator(".results-error")).to_contain_text("Trying again in 2 s.")
+    failing["left"] = 0
+    page.get_by_role("button", name="Try again").click()
+    expect(first.locator(".name")).to_have_text("Ada")

@@ -7,8 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, Route, expect
+from sqlalchemy.engine import Engine
 
+from functions.auth import deps
+from functions.auth.app import app
 from tests.web.conftest import RestClient, User
 
 PASSWORD = "correct horse battery"
@@ -536,3 +539,160 @@ def test_host_deletes_unplayed_quiz(open_user: Callable[..., User], rest: RestCl
         "Edit it instead of deleting it."
     )
     assert rest.http.get(f"/quizzes/{played_id}").status_code == 200
+
+
+def test_host_server_failure_named(open_user: Callable[..., User]) -> None:
+    """An unexpected 500 reads as a failure of the server, not of the host's network."""
+    page = open_user("host", "phone").page
+    register(page)
+
+    def fail() -> Engine:
+        raise RuntimeError("the engine failed in a test")
+
+    app.dependency_overrides[deps.engine] = fail
+    try:
+        import_file(page, "csv", "quiz.csv", CSV_QUIZ.encode(), "Never saved")
+        page.get_by_role("button", name="Import", exact=True).click()
+        notice = page.locator("#notice")
+        expect(notice).to_have_text(
+            "The game server failed to handle the request. Try again in a minute, and if it "
+            "fails again, tell the site's operator."
+        )
+    finally:
+        app.dependency_overrides.pop(deps.engine, None)
+
+
+def focused_path(page: Page) -> str | None:
+    """Return the data-path of the focused element, or None when the focus is elsewhere."""
+    path: str | None = page.evaluate("document.activeElement?.dataset?.path ?? null")
+    return path
+
+
+def press(button: Locator) -> None:
+    button.focus()
+    button.press("Enter")
+
+
+def test_host_editor_keeps_focus(open_user: Callable[..., User]) -> None:
+    """Each control that redraws a question card leaves the focus on the field it concerns."""
+    page = open_user("host", "projector").page
+    register(page)
+    page.get_by_role("button", name="New quiz").click()
+    first = card(page, 0)
+    choices = first.locator(".choice-row")
+    count = choices.count()
+
+    press(first.get_by_role("button", name="Add choice"))
+    expect(choices).to_have_count(count + 1)
+    assert focused_path(page) == f"questions[0].choices[{count}]"
+    page.keyboard.type("Typed at once")
+    expect(first.get_by_label(f"Choice {count + 1}", exact=True)).to_have_value("Typed at once")
+
+    first.get_by_label("Choice 2", exact=True).fill("Second")
+    press(first.get_by_role("button", name="Remove choice 1"))
+    expect(choices).to_have_count(count)
+    assert focused_path(page) == "questions[0].choices[0]"
+    expect(first.get_by_label("Choice 1", exact=True)).to_have_value("Second")
+    press(first.get_by_role("button", name=f"Remove choice {count}"))
+    assert focused_path(page) == f"questions[0].choices[{count - 2}]"
+
+    # Every ArrowDown on the Type list changes the type and keeps the focus on the list.
+    type_select = first.get_by_label("Type")
+    type_select.focus()
+    page.keyboard.press("ArrowDown")
+    expect(type_select).to_have_value("true_false")
+    assert focused_path(page) == "questions[0].type"
+    page.keyboard.press("ArrowDown")
+    expect(type_select).to_have_value("multiple")
+    assert focused_path(page) == "questions[0].type"
+
+    page.get_by_role("button", name="Add question").click()
+    card(page, 1).get_by_label("Question text").fill("The second question")
+    press(first.get_by_role("button", name="Remove question 1"))
+    expect(page.locator(".question-card")).to_have_count(1)
+    expect(card(page, 0).get_by_label("Question text")).to_have_value("The second question")
+    assert focused_path(page) == "questions[0].type"
+
+
+def test_host_import_errors_in_editor_words(open_user: Callable[..., User]) -> None:
+    """Import errors count choices from 1 and read as the editor's errors do."""
+    page = open_user("host", "phone").page
+    register(page)
+    notice = page.locator("#notice")
+
+    import_file(page, "csv", "empty.csv", b"", "Empty")
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(notice).to_have_text(
+        "The chosen file is empty. Choose the file that contains the quiz, then import it again."
+    )
+
+    page.get_by_label("File format").select_option("gift")
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "twice.gift", "mimeType": "text/plain", "buffer": b"Q?{=a ~a}"}
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(notice).to_have_text(
+        "Line 1: Choices: choices 1 and 2 are both 'a'. Fix the file, then import it again."
+    )
+
+    slider = b"type,text,min,max,step,correct\nslider,Q?,0,10,3,3\n"
+    page.get_by_label("File format").select_option("csv")
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "slider.csv", "mimeType": "text/csv", "buffer": slider}
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(notice).to_have_text(
+        "Line 2: maximum minus minimum must be a whole number of steps. Fix the file, then "
+        "import it again."
+    )
+
+    question = {"text": "Q?", "choices": ["a", "b"], "correct": 0}
+    too_many = json.dumps({"title": "Long", "questions": [question] * 600}).encode()
+    page.get_by_label("File format").select_option("json")
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "long.json", "mimeType": "application/json", "buffer": too_many}
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(notice).to_have_text("Questions: takes at most 500. Fix it, then try again.")
+
+
+def test_host_too_many_requests_says_when(open_user: Callable[..., User]) -> None:
+    page = open_user("host", "phone").page
+    page.goto("/host")
+
+    def throttled(route: Route) -> None:
+        route.fulfill(
+            status=429,
+            headers={
+                "access-control-allow-origin": "*",
+                "access-control-expose-headers": "retry-after",
+                "retry-after": "30",
+                "content-type": "application/json",
+            },
+            body='{"message": "Too Many Requests"}',
+        )
+
+    page.route("**/auth/login", throttled)
+    page.get_by_label("E-mail address").fill("someone@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#notice")).to_have_text(
+        "The game server has had too many requests from this page. Try again in 30 seconds."
+    )
+
+
+def test_pages_have_favicon(open_user: Callable[..., User]) -> None:
+    """Every page links the SVG icon, and /favicon.ico serves it to pages that link none."""
+    user = open_user("visitor", "phone")
+    page = user.page
+    failed: list[str] = []
+    page.on("response", lambda response: response.status < 400 or failed.append(response.url))
+    for path in ("/", "/host"):
+        page.goto(path)
+        icon = page.locator('head link[rel="icon"]')
+        expect(icon).to_have_attribute("href", "/favicon.svg")
+    for path in ("/favicon.svg", "/favicon.ico"):
+        response = page.request.get(path)
+        assert response.status == 200, path
+        assert response.headers["content-type"].startswith("image/svg+xml"), path
+    assert failed == []

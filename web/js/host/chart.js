@@ -3,11 +3,15 @@
 // and reads as a list to screen readers.
 
 import { el } from "../lib/dom.js";
+import { formatDecimal, sliderPlaces } from "../lib/numbers.js";
 import { optionShape, paintOption } from "../lib/options.js";
 
-/** Format a slider number without float noise such as 0.30000000000000004. */
-export function formatNumber(value) {
-  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(12)));
+/**
+ * Format a number of the slider question `view` with the decimal places of its step, or with
+ * the value's own places when `view` is missing.
+ */
+export function formatNumber(value, view = null) {
+  return formatDecimal(value, view ? sliderPlaces(view) : 0);
 }
 
 function bar(label, count, total, { index = null, right = false, note = "" } = {}) {
@@ -94,7 +98,7 @@ export function distributionChart(reveal, view) {
       }
       // A range is marked right when it overlaps the values within the tolerance.
       const right = lowest !== null && low <= highest && high >= lowest;
-      return bar(`${formatNumber(low)} – ${formatNumber(high)}`, count, total, { right });
+      return bar(`${formatNumber(low, view)} – ${formatNumber(high, view)}`, count, total, { right });
     });
     caption = "Answers per range";
   } else {
@@ -144,8 +148,8 @@ export function correctAnswer(reveal, view) {
         "p",
         { class: "correct-answer" },
         "Right value: ",
-        el("strong", { text: formatNumber(correct.value) }),
-        correct.tolerance ? `(within ± ${formatNumber(correct.tolerance)} counts as right)` : "",
+        el("strong", { text: formatNumber(correct.value, view) }),
+        correct.tolerance ? `(within ± ${formatNumber(correct.tolerance, view)} counts as right)` : "",
       );
     case "ordering":
       return el(

@@ -70,6 +70,24 @@ function select(options, value, onChange) {
   return node;
 }
 
+/** Return a selector of the field whose data-path is `path`, such as "questions[0].type". */
+function byPath(path) {
+  return `[data-path="${CSS.escape(path)}"]`;
+}
+
+/** Return a selector of the button whose aria-label is `label`. */
+function byLabel(label) {
+  return `button[aria-label="${CSS.escape(label)}"]`;
+}
+
+/**
+ * Return the path of the list entry to focus after removing entry `index` of `length` entries
+ * (the length before the removal): the entry that moved into its place, or the new last one.
+ */
+function nextEntryPath(listPath, index, length) {
+  return `${listPath}[${Math.min(index, length - 2)}]`;
+}
+
 function smallButton(text, label, onClick, disabled = false) {
   return el("button", {
     type: "button",
@@ -181,11 +199,23 @@ export class QuizEditor {
     replace(this.list, ...this.cards);
   }
 
-  redrawCard(index) {
+  /**
+   * Rebuild the card of question `index`, then focus the first enabled element of the new card
+   * that matches one of the CSS selectors `focusSelectors`, in their order. The element that
+   * had the focus is gone with the old card, and would leave the focus on the page's body.
+   */
+  redrawCard(index, ...focusSelectors) {
     this.clearFieldErrors((error) => error.question === index);
     const fresh = this.card(this.questions[index], index);
     this.cards[index].replaceWith(fresh);
     this.cards[index] = fresh;
+    for (const selector of focusSelectors) {
+      const target = fresh.querySelector(selector);
+      if (target && !target.disabled) {
+        target.focus();
+        return;
+      }
+    }
   }
 
   addQuestion() {
@@ -212,10 +242,13 @@ export class QuizEditor {
       this.questions.push(blankQuestion());
     }
     this.drawQuestions();
+    // The question that moved into the removed one's place, or the new last one.
+    const next = this.cards[Math.min(index, this.cards.length - 1)];
+    next.querySelector("select").focus();
   }
 
   card(question, index) {
-    const redraw = () => this.redrawCard(index);
+    const redraw = (...focusSelectors) => this.redrawCard(index, ...focusSelectors);
     const path = `questions[${index}]`;
     const typeSelect = select(QUESTION_TYPES, question.type, (type) => {
       question.type = type;
@@ -224,7 +257,7 @@ export class QuizEditor {
       } else if (question.points === "0") {
         question.points = "1";
       }
-      redraw();
+      redraw(byPath(`${path}.type`));
     });
     typeSelect.dataset.path = `${path}.type`;
     const last = this.questions.length - 1;
@@ -376,8 +409,9 @@ export class QuizEditor {
           "✕",
           `Remove choice ${choiceNumber}`,
           () => {
+            const length = question.choices.length;
             removeChoice(question, index);
-            redraw();
+            redraw(byPath(nextEntryPath(`${path}.choices`, index, length)));
           },
           question.choices.length <= MIN_CHOICES,
         ),
@@ -400,7 +434,7 @@ export class QuizEditor {
         on: {
           click: () => {
             question.choices.push("");
-            redraw();
+            redraw(byPath(`${path}.choices[${question.choices.length - 1}]`));
           },
         },
       }),
@@ -461,8 +495,9 @@ export class QuizEditor {
           "✕",
           `Remove accepted answer ${index + 1}`,
           () => {
+            const length = question.accepted.length;
             question.accepted.splice(index, 1);
-            redraw();
+            redraw(byPath(nextEntryPath(`${path}.accepted`, index, length)));
           },
           question.accepted.length <= 1,
         ),
@@ -481,7 +516,7 @@ export class QuizEditor {
         on: {
           click: () => {
             question.accepted.push("");
-            redraw();
+            redraw(byPath(`${path}.accepted[${question.accepted.length - 1}]`));
           },
         },
       }),
@@ -528,19 +563,29 @@ export class QuizEditor {
           attrs: { "aria-label": `Item ${itemNumber}`, maxlength: 200 },
           dataset: { path: `${path}.items[${index}]` },
         }),
-        smallButton("↑", `Move item ${itemNumber} up`, () => swap(question.items, index, index - 1) && redraw(), index === 0),
+        smallButton(
+          "↑",
+          `Move item ${itemNumber} up`,
+          () =>
+            swap(question.items, index, index - 1) &&
+            redraw(byLabel(`Move item ${itemNumber - 1} up`), byPath(`${path}.items[${index - 1}]`)),
+          index === 0,
+        ),
         smallButton(
           "↓",
           `Move item ${itemNumber} down`,
-          () => swap(question.items, index, index + 1) && redraw(),
+          () =>
+            swap(question.items, index, index + 1) &&
+            redraw(byLabel(`Move item ${itemNumber + 1} down`), byPath(`${path}.items[${index + 1}]`)),
           index === question.items.length - 1,
         ),
         smallButton(
           "✕",
           `Remove item ${itemNumber}`,
           () => {
+            const length = question.items.length;
             question.items.splice(index, 1);
-            redraw();
+            redraw(byPath(nextEntryPath(`${path}.items`, index, length)));
           },
           question.items.length <= MIN_CHOICES,
         ),
@@ -559,7 +604,7 @@ export class QuizEditor {
         on: {
           click: () => {
             question.items.push("");
-            redraw();
+            redraw(byPath(`${path}.items[${question.items.length - 1}]`));
           },
         },
       }),

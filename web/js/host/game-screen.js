@@ -23,6 +23,9 @@ const SOCKET_ERRORS = {
 
 // Failed connection attempts in a row before the page checks whether the game still exists.
 const FAILURES_BEFORE_CHECK = 3;
+// The waits before each new reading of the final ranking after a failed one, in milliseconds.
+// After the last, the page stops and leaves the host a "Try again" button.
+const RESULTS_RETRY_MS = [1000, 2000, 4000, 8000, 16000];
 
 const PHASE_TEXT = {
   lobby: "Lobby",
@@ -137,6 +140,8 @@ class GameScreen {
   }
 
   stop() {
+    this.stopped = true;
+    clearTimeout(this.resultsTimer);
     this.countdown.stop();
     this.players.stop();
     if (this.socket) {
@@ -321,6 +326,10 @@ class GameScreen {
     } else if (frame.phase === "ended") {
       this.drawEnd(null);
     }
+    // The branches above redraw the stage only for a new question. Without this line the
+    // reply's counts would wait for the next answered frame, and a question opened just after
+    // a join would keep the online count of the lobby's last players reading.
+    this.drawAnswered();
     this.drawControls();
   }
 
@@ -463,19 +472,57 @@ class GameScreen {
     this.loadResults(board);
   }
 
-  /** Read the final ranking from MySQL, which persist fills a moment after the game ends. */
-  async loadResults(board, attempt = 0) {
+  /**
+   * Read the final ranking from MySQL, which persist fills a moment after the game ends.
+   * `attempt` counts the readings of a game not yet ended, `failures` the failed readings in
+   * a row, which are retried after the waits of RESULTS_RETRY_MS.
+   */
+  async loadResults(board, attempt = 0, failures = 0) {
+    clearTimeout(this.resultsTimer);
+    // Only the latest reading draws: a reload or "Try again" can start one while another is
+    // still on its way, and the older one's late failure must not hide a podium.
+    this.resultsReading = (this.resultsReading || 0) + 1;
+    const reading = this.resultsReading;
+    let results;
     try {
-      const results = await gameResults(this.game.gameId);
-      if (results.players_hidden) {
-        replace(board, el("p", { class: "muted", text: "This game shows no ranking (survey mode)." }));
-      } else if (results.status !== "ended" && attempt < 10) {
-        setTimeout(() => this.loadResults(board, attempt + 1), 1000);
-      } else {
-        replace(board, podium(results.players));
-      }
+      results = await gameResults(this.game.gameId);
     } catch (error) {
-      this.app.fail(error);
+      if (!this.stopped && reading === this.resultsReading) {
+        this.resultsFailed(board, error, attempt, failures);
+      }
+      return;
+    }
+    if (this.stopped || reading !== this.resultsReading) {
+      return;
+    }
+    if (results.players_hidden) {
+      replace(board, el("p", { class: "muted", text: "This game shows no ranking (survey mode)." }));
+    } else if (results.status !== "ended" && attempt < 10) {
+      this.resultsTimer = setTimeout(() => this.loadResults(board, attempt + 1), 1000);
+    } else {
+      replace(board, podium(results.players));
+    }
+  }
+
+  /** Say that the final ranking failed to load, retry it after a wait, and offer a button. */
+  resultsFailed(board, error, attempt, failures) {
+    console.error("livequiz host: reading the final ranking failed:", error);
+    const retryNow = button("Try again", () => {
+      replace(board, el("p", { class: "muted", text: "Loading the final ranking…" }));
+      this.loadResults(board, attempt, 0);
+    });
+    const waitMs = RESULTS_RETRY_MS[failures];
+    const next =
+      waitMs === undefined
+        ? "Press “Try again” when the connection is back."
+        : `Trying again in ${waitMs / 1000} s.`;
+    replace(
+      board,
+      el("p", { class: "results-error", text: `The final ranking could not be loaded. ${error.message} ${next}` }),
+      retryNow,
+    );
+    if (waitMs !== undefined) {
+      this.resultsTimer = setTimeout(() => this.loadResults(board, attempt, failures + 1), waitMs);
     }
   }
 

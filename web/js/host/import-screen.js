@@ -2,6 +2,7 @@
 
 import { ApiError, describeError, importQuiz } from "../lib/api.js";
 import { el } from "../lib/dom.js";
+import { rewordImportError } from "./quiz-errors.js";
 import { countOf } from "./words.js";
 
 const FORMATS = [
@@ -28,12 +29,15 @@ const PARAMETER_WORDS = [
   [/\bquery\.skip_unsupported\b/g, () => `“${SKIP_LABEL}”`],
 ];
 
-/** Reword an import error that names the API's query parameters in the form's terms. */
+/**
+ * Reword an import error in the form's terms: the quiz's fields as the editor names them,
+ * counted from 1, and the API's query parameters by the form's labels.
+ */
 export function inFormTerms(error) {
   if (!(error instanceof ApiError) || !error.detail) {
     return error;
   }
-  let detail = error.detail;
+  let detail = rewordImportError(error.detail);
   for (const [pattern, words] of PARAMETER_WORDS) {
     detail = detail.replace(pattern, words);
   }

@@ -1,9 +1,10 @@
 // The games the host ran, from GET /users/me/history, with their reports to download. The
 // game screen offers the reports on its podium only, and a host who left it finds them here.
 
-import { downloadFile, userHistory } from "../lib/api.js";
+import { downloadFile, resumeGame, userHistory } from "../lib/api.js";
 import { el } from "../lib/dom.js";
 import { saveFile } from "./files.js";
+import { saveGame } from "./session.js";
 import { countOf } from "./words.js";
 
 // Games of the history read per page; the history also lists games the user played in.
@@ -45,6 +46,34 @@ function gameRow(app, game) {
       attrs: { "aria-label": `Download the ${text} report of ${game.quiz_title}, ${when}` },
       on: { click: () => download(kind) },
     });
+  // A host who closed the tab of a running game gets a new host token and its screen back.
+  const resume = async (button) => {
+    button.disabled = true;
+    try {
+      const issued = await resumeGame(game.game_id, app.login.token);
+      const hosted = {
+        gameId: issued.game_id,
+        pin: issued.pin,
+        hostToken: issued.host_token,
+        quizTitle: game.quiz_title,
+      };
+      saveGame(hosted);
+      app.show("game", hosted);
+    } catch (error) {
+      button.disabled = false;
+      app.fail(error);
+    }
+  };
+  const resumeButton =
+    game.status === "running"
+      ? el("button", {
+          type: "button",
+          class: "small",
+          text: "Resume hosting",
+          attrs: { "aria-label": `Resume hosting ${game.quiz_title}, ${when}` },
+          on: { click: (event) => resume(event.currentTarget) },
+        })
+      : null;
   // A game that never started has no answers to report.
   const started = game.status !== "lobby";
   return el(
@@ -56,7 +85,15 @@ function gameRow(app, game) {
       el("h3", { class: "quiz-title", text: game.quiz_title }),
       el("p", { class: "muted", text: describe(game) }),
     ),
-    started ? el("div", { class: "row quiz-actions" }, reportButton("csv", "CSV"), reportButton("xlsx", "Excel")) : null,
+    started
+      ? el(
+          "div",
+          { class: "row quiz-actions" },
+          resumeButton,
+          reportButton("csv", "CSV"),
+          reportButton("xlsx", "Excel"),
+        )
+      : null,
   );
 }
 

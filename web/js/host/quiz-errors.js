@@ -125,3 +125,35 @@ export function reword(message) {
     .replace(/\bmax \(/g, "the maximum (")
     .replace(/\bcorrect \(/g, "the right value (");
 }
+
+// A field path of the quiz format on its own, such as "choices" or "questions[2].items[0]".
+const FIELD_PATH = new RegExp(
+  `^(?:questions|body|${Object.keys(FIELD_LABELS).join("|")})(?:\\[\\d+\\]|\\.\\w+)*$`,
+);
+
+// The place a file format's error starts with, such as "line 3" or "row 9, column H".
+const PLACE = /^(?:line|row) \d+/;
+
+/**
+ * Reword the message of an import error as the editor words its errors. A quiz error such as
+ * "questions[1].choices: choices 0 and 1 are both 'a'" reads "Question 2, Choices: choices 1
+ * and 2 are both 'a'". A file format's error keeps its place, such as "line 3:", and has its
+ * field path and validator message reworded the same way.
+ */
+export function rewordImportError(detail) {
+  const errors = parseQuizErrors(detail);
+  if (errors.length > 0) {
+    return errors.map(({ label, message }) => `${label}: ${message}`).join("; ");
+  }
+  return String(detail).split("; ").map(rewordFormatError).join("; ");
+}
+
+function rewordFormatError(part) {
+  const pieces = part.split(": ");
+  const place = [];
+  while (pieces.length > 1 && (PLACE.test(pieces[0]) || FIELD_PATH.test(pieces[0]))) {
+    const piece = pieces.shift();
+    place.push(FIELD_PATH.test(piece) ? labelOf(piece) : piece);
+  }
+  return [...place, reword(pieces.join(": "))].join(": ");
+}

@@ -57,8 +57,8 @@ export function questionView(view, index, count) {
     parts.push(
       el("p", {
         class: "hint-line",
-        text: `Pick a number from ${formatNumber(view.min)} to ${formatNumber(view.max)}` +
-          (view.step !== 1 ? ` in steps of ${formatNumber(view.step)}` : "") + ".",
+        text: `Pick a number from ${formatNumber(view.min, view)} to ${formatNumber(view.max, view)}` +
+          (view.step !== 1 ? ` in steps of ${formatNumber(view.step, view)}` : "") + ".",
       }),
     );
   } else if (view.type === "type_answer") {

@@ -23,6 +23,8 @@ const MESSAGES = {
   network_error:
     "Cannot reach the game server. Check your internet connection, then try again.",
   service_unavailable: "The game server is busy or restarting. Wait a few seconds, then try again.",
+  internal_error:
+    "The game server failed to handle the request. Try again in a minute, and if it fails again, tell the site's operator.",
   unknown_pin: "No game has this PIN. Check the number on the host's screen and try again.",
   invalid_pin: "A game PIN has 6 digits. Check the number on the host's screen and try again.",
   game_locked: "The host has locked this game, so no one can join. Ask the host to unlock it.",
@@ -52,7 +54,10 @@ export function describeError(code, detail = "", status = 0) {
   if (detail) {
     return sentence(detail);
   }
-  if (status >= 500) {
+  if (status === 500) {
+    return MESSAGES.internal_error;
+  }
+  if (status > 500) {
     return MESSAGES.service_unavailable;
   }
   return `The request failed (HTTP ${status}). Reload the page and try again.`;
@@ -160,6 +165,32 @@ export async function request(path, { method, body, token, query, raw = false } 
   }
 }
 
+/**
+ * Say when to send a request again after a 429, from its Retry-After header: a number of
+ * seconds or an HTTP date (RFC 9110, section 10.2.3). Without one, suggest a minute.
+ */
+export function tooManyRequests(retryAfter, now = Date.now()) {
+  const text = String(retryAfter ?? "").trim();
+  let seconds = null;
+  if (/^\d+$/.test(text)) {
+    seconds = Number(text);
+  } else if (text) {
+    const date = Date.parse(text);
+    seconds = Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
+  }
+  let when;
+  if (seconds === null) {
+    when = "in a minute";
+  } else if (seconds <= 1) {
+    when = "now";
+  } else if (seconds < 120) {
+    when = `in ${seconds} seconds`;
+  } else {
+    when = `in ${Math.ceil(seconds / 60)} minutes`;
+  }
+  return `The game server has had too many requests from this page. Try again ${when}.`;
+}
+
 async function errorFrom(response) {
   let code = `http_${response.status}`;
   let detail = "";
@@ -172,7 +203,11 @@ async function errorFrom(response) {
   } catch {
     // A proxy or gateway error page, whose status is all there is to report.
   }
-  return new ApiError(describeError(code, detail, response.status), {
+  const message =
+    response.status === 429
+      ? tooManyRequests(response.headers.get("retry-after"))
+      : describeError(code, detail, response.status);
+  return new ApiError(message, {
     status: response.status,
     code,
     detail,
@@ -227,6 +262,7 @@ export function useHostErrorMessages() {
     invalid_question_count: (detail) => sentence(detail),
     file_too_large: (detail) => `${sentence(detail)} Split the file, or import a smaller one.`,
     missing_file: "Choose a file to import first.",
+    empty_file: "The chosen file is empty. Choose the file that contains the quiz, then import it again.",
     no_questions: (detail) => `${sentence(detail)} Check the file's format, then import it again.`,
   });
 }
@@ -328,6 +364,14 @@ export function userHistory(token, limit, offset) {
 /** Create a game of quiz `quizId`; returns {game_id, pin, host_token}. */
 export function createGame(quizId, settings, token) {
   return request("/games", { body: { quiz_id: quizId, ...settings }, token });
+}
+
+/**
+ * Issue a new host token for the user's live game `gameId`, so that a host who closed the
+ * tab can resume it; returns {game_id, pin, host_token}.
+ */
+export function resumeGame(gameId, token) {
+  return request(`/games/${encodeURIComponent(gameId)}/host-token`, { method: "POST", token });
 }
 
 /** Read the live game's players for its host: {phase, locked, players: [...]}. */
