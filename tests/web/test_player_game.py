@@ -566,3 +566,42 @@ def test_survey_mode_hides_scores(
     page.reload()
     expect_verdict(page, "Right!")
     expect(page.locator(".stats")).to_have_count(0)
+
+
+def test_slider_tiny_step_plain_decimals(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    """A slider of step 1e-7 shows its values in plain decimals, and the right one counts."""
+    quiz = {
+        "title": "Tiny steps",
+        "questions": [
+            {
+                "type": "slider",
+                "text": "Pick half a millionth.",
+                "min": 0,
+                "max": 0.000001,
+                "step": 0.0000001,
+                "correct": 0.0000005,
+                "tolerance": 0,
+                "time_limit": 120,
+            }
+        ],
+    }
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Tiny")
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, "Pick half a millionth.")
+    expect(page.locator(".slider-value")).to_have_text("0.0000005")
+
+    page.get_by_label("Or type the number").fill("0.00000051")
+    expect(page.locator("#slider-snap")).to_have_text(
+        "0.00000051 counts as 0.0000005, the nearest step."
+    )
+    page.get_by_role("button", name="Submit answer").click()
+    expect_verdict(page, "Right!")
+    expect(page.locator("#your-answer")).to_have_text("0.0000005")
+    expect(page.locator("#right-answer")).to_have_text("0.0000005")

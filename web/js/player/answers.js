@@ -6,6 +6,7 @@
 // keys 1 to 6 and returns whether it used the key.
 
 import { el } from "../lib/dom.js";
+import { decimals, formatDecimal } from "../lib/numbers.js";
 import { optionShape, paintOption } from "../lib/options.js";
 
 /** Build the answer input of a question view. */
@@ -233,11 +234,6 @@ function typedInput(submit) {
   };
 }
 
-function decimals(number) {
-  const text = String(number);
-  return text.includes(".") ? text.split(".")[1].length : 0;
-}
-
 function sliderInput(view, submit) {
   const min = Number(view.min);
   const max = Number(view.max);
@@ -265,12 +261,13 @@ function sliderInput(view, submit) {
     value: String(start),
     attrs: { inputmode: places > 0 ? "decimal" : "numeric", "aria-describedby": "slider-snap" },
   });
-  const readout = el("output", { class: "slider-value", htmlFor: "slider-range", text: String(start) });
+  const shown = (value) => formatDecimal(value, places);
+  const readout = el("output", { class: "slider-value", htmlFor: "slider-range", text: shown(start) });
   const snapNote = el("p", { class: "muted", id: "slider-snap", attrs: { "aria-live": "polite" } });
 
   range.addEventListener("input", () => {
     number.value = range.value;
-    readout.textContent = range.value;
+    readout.textContent = shown(range.value);
     snapNote.textContent = "";
   });
   number.addEventListener("input", () => {
@@ -281,8 +278,8 @@ function sliderInput(view, submit) {
     }
     const snapped = snap(typed);
     range.value = String(snapped);
-    readout.textContent = String(snapped);
-    snapNote.textContent = snapped === typed ? "" : `${number.value} counts as ${snapped}, the nearest step.`;
+    readout.textContent = shown(snapped);
+    snapNote.textContent = snapped === typed ? "" : `${number.value} counts as ${shown(snapped)}, the nearest step.`;
   });
 
   const send = el("button", { type: "submit", class: "wide", text: "Submit answer" });
@@ -297,7 +294,7 @@ function sliderInput(view, submit) {
           event.preventDefault();
           const value = Number(number.value);
           if (number.value === "" || !Number.isFinite(value) || value < min || value > max) {
-            error.textContent = `Choose a number from ${min} to ${max}.`;
+            error.textContent = `Choose a number from ${shown(min)} to ${shown(max)}.`;
             number.focus();
             return;
           }
@@ -312,7 +309,7 @@ function sliderInput(view, submit) {
     readout,
     el("label", { htmlFor: "slider-range", class: "visually-hidden", text: "Slider" }),
     range,
-    el("div", { class: "row muted" }, el("span", { text: String(min) }), el("span", { text: "to" }), el("span", { text: String(max) })),
+    el("div", { class: "row muted" }, el("span", { text: shown(min) }), el("span", { text: "to" }), el("span", { text: shown(max) })),
     el("label", { htmlFor: "slider-number", text: "Or type the number" }),
     number,
     snapNote,

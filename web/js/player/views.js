@@ -2,6 +2,7 @@
 // choices, explanations) goes through el()'s text, so it is shown as text, never as markup.
 
 import { el } from "../lib/dom.js";
+import { formatDecimal, sliderPlaces } from "../lib/numbers.js";
 import { optionShape, paintOption } from "../lib/options.js";
 
 const POINTS_NOTE = { 0: "No points", 2: "Double points" };
@@ -174,7 +175,7 @@ export function yourAnswer(view, answer, centred = false) {
   } else if (typeof answer.text === "string") {
     nodes = [el("span", { class: "typed", text: answer.text })];
   } else if (typeof answer.value === "number") {
-    nodes = [el("span", { class: "big", text: String(answer.value) })];
+    nodes = [el("span", { class: "big", text: formatDecimal(answer.value, sliderPlaces(view)) })];
   } else if (Array.isArray(answer.items)) {
     nodes = [el("ol", {}, answer.items.map((item) => el("li", { text: item })))];
   }
@@ -272,7 +273,9 @@ function rightAnswer(reveal, view) {
       return [el("span", { text: (correct || []).join(" / ") })];
     case "slider": {
       const tolerance = Number(correct?.tolerance) || 0;
-      const text = tolerance ? `${correct.value} (\u00b1 ${tolerance})` : String(correct?.value);
+      const places = sliderPlaces(view);
+      const value = formatDecimal(correct?.value, places);
+      const text = tolerance ? `${value} (\u00b1 ${formatDecimal(tolerance, places)})` : value;
       return [el("span", { class: "big", text })];
     }
     case "ordering":
