@@ -279,9 +279,17 @@ def test_game_three_players(
         else:
             screenshot(page, f"game-reveal-{question['type']}-projector")
         if index == 3:
-            expect(page.locator(".chart-note")).to_have_text(
-                "2 within the tolerance of the right value"
-            )
+            # The first row counts the players within the tolerance; the ten ranges follow,
+            # labelled by the steps they hold, so that no two overlap.
+            bars = page.locator(".chart .bar")
+            expect(bars).to_have_count(11)
+            expect(bars.nth(0).locator(".bar-text")).to_have_text("Right: 1967 \u2013 1971")
+            expect(bars.nth(0)).to_have_class(re.compile(r"\bright\b"))
+            expect(bars.nth(0).locator(".bar-count")).to_have_text("2")
+            expect(bars.nth(4).locator(".bar-text")).to_have_text("1965 \u2013 1969")
+            expect(bars.nth(5).locator(".bar-text")).to_have_text("1970 \u2013 1974")
+            expect(bars.nth(10).locator(".bar-text")).to_have_text("1995 \u2013 2000")
+            expect(page.locator(".chart .bar.right")).to_have_count(1)
         last = index == len(QUIZ["questions"]) - 1
         page.get_by_role("button", name="Finish game" if last else "Next question").click()
 

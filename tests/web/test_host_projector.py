@@ -84,7 +84,9 @@ def test_small_projector_fits_each_phase(
     assert ada.send("answer", question=1, value=1970)["type"] == "answer_received"
     assert koala.send("answer", question=1, value=1990)["type"] == "answer_received"
     expect(page.locator(".reveal-summary")).to_have_text("1 of 2 answered right")
+    assert_in_view(page, page.locator(".explanation"), "the slider's explanation")
     assert_in_view(page, page.locator(".board"), "the slider's leaderboard")
+    assert_in_view(page, page.locator(".chart"), "the slider's chart")
     screenshot(page, "small-projector-reveal-slider")
 
     page.get_by_role("button", name="Finish game").click()

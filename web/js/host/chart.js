@@ -87,19 +87,7 @@ export function distributionChart(reveal, view) {
     rows.push(bar("Something else", distribution.other || 0, total));
     caption = "Typed answers";
   } else if (type === "slider") {
-    const edges = distribution.edges || [];
-    const lowest = correct ? correct.value - correct.tolerance : null;
-    const highest = correct ? correct.value + correct.tolerance : null;
-    rows = counts.map((count, index) => {
-      const low = edges[index];
-      const high = edges[index + 1];
-      if (low === undefined || high === undefined) {
-        return bar(`Range ${index + 1}`, count, total);
-      }
-      // A range is marked right when it overlaps the values within the tolerance.
-      const right = lowest !== null && low <= highest && high >= lowest;
-      return bar(`${formatNumber(low, view)} – ${formatNumber(high, view)}`, count, total, { right });
-    });
+    rows = sliderRows(distribution, correct, view);
     caption = "Answers per range";
   } else {
     return null;
@@ -110,15 +98,65 @@ export function distributionChart(reveal, view) {
     el("figcaption", { text: caption }),
     el("ol", { class: "bars" }, ...rows),
   );
-  if (type === "slider" && typeof distribution.within === "number") {
-    chart.append(
-      el("p", {
-        class: "chart-note",
-        text: `${distribution.within} within the tolerance of the right value`,
-      }),
-    );
-  }
   return chart;
+}
+
+/**
+ * Return the values on the slider's steps from `low` up to `high`, as [first, last], or null
+ * when no step falls there. `high` itself counts only for the last range, which holds the max.
+ */
+function stepsWithin(low, high, view, last) {
+  const min = Number(view?.min ?? low);
+  const step = Number(view?.step) || 0;
+  if (!(step > 0)) {
+    return null;
+  }
+  // Float error in the edges must not move a step across them.
+  const slack = 1e-9;
+  const first = Math.ceil((low - min) / step - slack);
+  const end = (high - min) / step;
+  const lastIndex = last ? Math.floor(end + slack) : Math.ceil(end - slack) - 1;
+  if (lastIndex < first) {
+    return null;
+  }
+  return [min + first * step, min + lastIndex * step];
+}
+
+/**
+ * Build the slider's rows: first the players within the tolerance, marked right, then the
+ * ten equal ranges from min to max. A range can hold right and wrong values at once, so no
+ * range is marked right, and each is labelled by the steps it holds so that none overlap.
+ */
+function sliderRows(distribution, correct, view) {
+  const counts = distribution.counts || [];
+  const edges = distribution.edges || [];
+  const within = typeof distribution.within === "number" ? distribution.within : null;
+  const total = Math.max(1, ...counts, within || 0);
+  const rows = [];
+  if (correct && within !== null) {
+    const tolerance = Number(correct.tolerance) || 0;
+    const label = tolerance
+      ? `Right: ${formatNumber(correct.value - tolerance, view)} – ${formatNumber(correct.value + tolerance, view)}`
+      : `Right: ${formatNumber(correct.value, view)}`;
+    rows.push(bar(label, within, total, { right: true }));
+  }
+  counts.forEach((count, index) => {
+    const low = edges[index];
+    const high = edges[index + 1];
+    if (low === undefined || high === undefined) {
+      rows.push(bar(`Range ${index + 1}`, count, total));
+      return;
+    }
+    const steps = stepsWithin(low, high, view, index === counts.length - 1);
+    let label = `${formatNumber(low, view)} – ${formatNumber(high, view)}`;
+    if (steps && steps[0] === steps[1]) {
+      label = formatNumber(steps[0], view);
+    } else if (steps) {
+      label = `${formatNumber(steps[0], view)} – ${formatNumber(steps[1], view)}`;
+    }
+    rows.push(bar(label, count, total));
+  });
+  return rows;
 }
 
 /** Describe the right answer of a reveal frame in words, with the option's shape. */

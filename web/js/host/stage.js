@@ -107,22 +107,22 @@ export function revealView(reveal, view) {
     reveal.right === null || reveal.right === undefined
       ? `${answered} answered`
       : `${reveal.right} of ${answered} answered right`;
-  // Two columns on a projector: the answer and its chart, and beside them the leaderboard.
+  // Two columns on a projector: the answer and its chart, and beside them the explanation
+  // and the leaderboard. One column on a narrower screen, in the same order.
   return [
     el("p", { class: "reveal-summary", text: summary }),
     el(
       "div",
       { class: "reveal-body" },
+      el("div", { class: "reveal-main" }, correctAnswer(reveal, view), distributionChart(reveal, view)),
       el(
         "div",
-        { class: "reveal-main" },
-        correctAnswer(reveal, view),
-        distributionChart(reveal, view),
+        { class: "reveal-side" },
         reveal.explanation
           ? el("p", { class: "explanation" }, el("strong", { text: "Why: " }), el("span", { text: reveal.explanation }))
           : null,
+        leaderboard(reveal.top),
       ),
-      leaderboard(reveal.top),
     ),
   ];
 }
