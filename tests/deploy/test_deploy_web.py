@@ -276,9 +276,17 @@ def test_failed_upload_skips_invalidation(fake_aws: FakeAws) -> None:
 
 
 def test_makefile_target_runs_script() -> None:
+    # Under `make test` the parent's MAKEFLAGS would make this make print the directories it
+    # enters, so the child gets none of its parent's settings.
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}
+    }
     completed = subprocess.run(
-        ["make", "-n", "deploy-web", "ARGS=--dry-run --stack-name other"],
+        ["make", "--no-print-directory", "-n", "deploy-web", "ARGS=--dry-run --stack-name other"],
         cwd=ROOT,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=60,
