@@ -75,6 +75,7 @@ def test_small_projector_fits_each_phase(
     assert ada.send("answer", question=0, choice=1)["type"] == "answer_received"
     assert koala.send("answer", question=0, choice=0)["type"] == "answer_received"
     expect(page.locator(".reveal-summary")).to_have_text("1 of 2 answered right")
+    expect(page.locator(".game-head .phase")).to_have_text("Answer revealed")
     assert_in_view(page, page.locator(".explanation"), "the explanation")
     assert_in_view(page, page.locator(".board"), "the leaderboard")
     screenshot(page, "small-projector-reveal")

@@ -696,3 +696,20 @@ def test_pages_have_favicon(open_user: Callable[..., User]) -> None:
         assert response.status == 200, path
         assert response.headers["content-type"].startswith("image/svg+xml"), path
     assert failed == []
+
+
+def test_new_screen_starts_at_top(open_user: Callable[..., User], rest: RestClient) -> None:
+    """Hosting a quiz far down a long list opens the game options at the top of the page."""
+    page = open_user("host", "phone").page
+    page.goto("/host")
+    register(page)
+    token = access_token(page)
+    for number in range(1, 9):
+        rest.create_quiz(token, {"title": f"Quiz {number}", "questions": [EXPECTED_QUESTIONS[0]]})
+    page.reload()
+    last = page.get_by_role("button", name="Host Quiz 1", exact=True)
+    last.scroll_into_view_if_needed()
+    assert page.evaluate("window.scrollY") > 0
+    last.click()
+    expect(page.get_by_role("button", name="Open the lobby")).to_be_visible()
+    assert page.evaluate("window.scrollY") == 0

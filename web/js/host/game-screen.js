@@ -574,7 +574,8 @@ class GameScreen {
     }
     // Once the game is over no control applies, and the stage offers the next steps.
     this.controls.hidden = ended;
-    setText(this.phaseLabel, PHASE_TEXT[phase] || phase);
+    const revealed = phase === "question_closed" && this.reveal;
+    setText(this.phaseLabel, revealed ? "Answer revealed" : PHASE_TEXT[phase] || phase);
     this.root.dataset.phase = phase;
   }
 }

@@ -84,6 +84,8 @@ const app = {
       this.stopScreen = typeof stop === "function" ? stop : null;
     }
     this.drawAccount();
+    // A new screen starts at its top, not at the scroll position of the one before it.
+    window.scrollTo(0, 0);
     const heading = view.querySelector("h1, h2");
     if (heading) {
       heading.tabIndex = -1;
