@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     # told; when the host is still gone host_abandon_s later, the game ends.
     host_grace_s: int = Field(default=30, ge=1)
     host_abandon_s: int = Field(default=300, ge=1)
+    # When a player's connection closes during a question and every player still connected
+    # has answered, the question closes this long later unless the player is back by then and
+    # has not answered: a phone that reloads or changes network returns within a few seconds.
+    # 0 closes it at once.
+    player_grace_s: int = Field(default=5, ge=0)
     # Words no nickname may hold, comma separated, on top of nicknames.DEFAULT_BLOCKED.
     blocked_words: str = ""
 

@@ -37,6 +37,7 @@ REJECTIONS = {
 # Timer events, all on the deadline queue: a question's deadline, the auto-advance to the next
 # question, and the checks of a host who left.
 ADVANCE_EVENT = "question.advance"
+RECHECK_EVENT = "question.recheck"
 HOST_CHECK_EVENT = "host.check"
 KICK_ATTEMPTS = 3
 # Stands in for the answered count in a close entry that the answer script completes.
@@ -612,11 +613,51 @@ class Play:
         self._after_close(game_id, now_ms)
         return True
 
+    def player_left(self, game_id: GameId, now_ms: int) -> None:
+        """Close the open question, after the player grace period, if the players still
+        connected have all answered: the player who left may have been the last one missing,
+        or may be reloading the page to answer."""
+        grace_s = self.settings.player_grace_s
+        if grace_s == 0:
+            self.close_if_everyone_answered(game_id, now_ms)
+            return
+        # Read first: the read also publishes the game's outbox, as every action does.
+        state = self._state(game_id, now_ms)
+        if state.phase is not GamePhase.QUESTION_OPEN:
+            return
+        if not self.store.everyone_online_answered(game_id, state.question):
+            return
+        at_ms = now_ms + grace_s * 1000
+        data = {"question": state.question, "round": state.round, "deadline_ms": at_ms}
+        event_id = f"recheck:{game_id}:{state.round}:{now_ms}"
+        event = Event(RECHECK_EVENT, game_id, event_id, now_ms, data)
+        try:
+            self.publisher.deliver(OutboxEntry(DEADLINE_ROUTING_KEY, event, at_ms), now_ms)
+        except ServiceError:
+            # The disconnect must still succeed. The question then closes at its deadline.
+            logger.exception("could not set the answered check of game %s", game_id)
+            return
+        logger.info(
+            "a player left question %d of game %s, which everyone connected has answered; "
+            "checking again in %d s",
+            state.question,
+            game_id,
+            grace_s,
+        )
+
+    def recheck_answered(self, game_id: GameId, question: int, round_: int, now_ms: int) -> bool:
+        """Close ``question`` if it is still open in ``round_`` and the players connected now
+        have all answered, and return whether it closed."""
+        state = self._state(game_id, now_ms)
+        if not rules.is_at(state, GamePhase.QUESTION_OPEN, question, round_):
+            return False
+        return self.close_if_everyone_answered(game_id, now_ms)
+
     def close_if_everyone_answered(self, game_id: GameId, now_ms: int) -> bool:
         """Close the open question when the players still connected have all answered.
 
-        Runs after a disconnect or a kick: the player who left may have been the last one
-        missing.
+        Runs after a kick or a resume, and a grace period after a disconnect
+        (``player_left``): the player who left may have been the last one missing.
         """
         state = self._state(game_id, now_ms)
         if state.phase is not GamePhase.QUESTION_OPEN:

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from functions.answer import deadline as deadline_function
 from functions.answer import handler as answer_function
 from functions.connect import handler as connect_function
 from livequiz import rules
 from livequiz.config import Settings
-from livequiz.events import Event, now_ms
+from livequiz.events import Event, delay_queue_name, now_ms
 from livequiz.ids import GameId, PlayerId, new_game_id, new_player_id
 from livequiz.local.routes import LambdaContext
 from livequiz.services import game_store
@@ -167,3 +168,23 @@ def rmq_event(queue: str, events: list[Event]) -> dict[str, Any]:
             ]
         },
     }
+
+
+def recheck_timers(settings: Settings, game_id: str) -> list[Event]:
+    """Take a game's answered checks (``question.recheck``) off the delay queue of the player
+    grace period, and off the deadline queue in case the broker already expired them there."""
+    queue = delay_queue_name(settings.exchange, settings.player_grace_s * 1000)
+    found = drain(settings, queue, game_id) + drain(settings, settings.deadline_queue, game_id)
+    return [Event.from_json(json.dumps(message).encode()) for message in found]
+
+
+def fire_due(settings: Settings, timers: list[Event]) -> None:
+    """Run the deadline function on ``timers`` as if they were due now.
+
+    The deadline function reads the real clock, not a test's, so each is made due at once.
+    """
+    due = [
+        Event(timer.type, timer.game_id, timer.id, timer.at_ms, {**timer.data, "deadline_ms": 0})
+        for timer in timers
+    ]
+    deadline_function.handler(rmq_event(settings.deadline_queue, due), context("deadline"))

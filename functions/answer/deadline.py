@@ -6,6 +6,8 @@
 - ``question.advance`` opens the next question a set time after the reveal (auto-advance).
 - ``host.check`` pauses the game when the host has been gone for the grace period, then ends
   it when the host is still gone later.
+- ``question.recheck`` closes a question a grace period after a player left it, if everyone
+  connected by then has answered.
 
 Each is published to a delay queue and arrives when it is due.
 """
@@ -23,6 +25,7 @@ from livequiz.errors import ConflictError, NotFoundError
 from livequiz.events import DEADLINE_ROUTING_KEY, OutboxEntry, decode_rmq_messages, now_ms
 from livequiz.ids import GameId
 from livequiz.payloads import HostCheck, QuestionDeadline, validated
+from livequiz.play import RECHECK_EVENT
 from livequiz.services import play as game_play
 
 logger = function_logger("deadline")
@@ -33,6 +36,7 @@ MAX_WAIT_MS = 2000
 DEADLINE_PAYLOADS: dict[str, type[BaseModel]] = {
     "question.deadline": QuestionDeadline,
     "question.advance": QuestionDeadline,
+    RECHECK_EVENT: QuestionDeadline,
     "host.check": HostCheck,
 }
 
@@ -69,6 +73,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 )
             elif deadline_event.type == "question.advance":
                 play.advance(game_id, deadline.question, deadline.round, now_ms())
+            elif deadline_event.type == RECHECK_EVENT:
+                if play.recheck_answered(game_id, deadline.question, deadline.round, now_ms()):
+                    closed += 1
             elif play.close_at_deadline(game_id, deadline.question, deadline.round, now_ms()):
                 closed += 1
         except ConflictError as error:

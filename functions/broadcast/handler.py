@@ -168,4 +168,4 @@ def remove_gone(gone: list[ConnectionId], game_of: dict[ConnectionId, GameId]) -
                 "connection_ids": [c for c in gone if game_of[c] == game_id],
             },
         )
-        play().close_if_everyone_answered(game_id, now_ms())
+        play().player_left(game_id, now_ms())

@@ -84,7 +84,7 @@ def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.append_keys(game_id=record.game_id, player_id=record.player_id)
         # A disconnect is the last action some games see, so it also publishes their outbox.
         if record.role is Role.PLAYER:
-            play().close_if_everyone_answered(record.game_id, now_ms())
+            play().player_left(record.game_id, now_ms())
         else:
             play().flush(record.game_id, now_ms())
             play().host_left(record.game_id, now_ms())

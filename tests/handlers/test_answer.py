@@ -9,7 +9,7 @@ from functions.answer import deadline as deadline_function
 from livequiz.config import Settings
 from livequiz.events import Event
 from tests.handlers.conftest import Clock
-from tests.support import GameFixture, context, drain, rmq_event
+from tests.support import GameFixture, context, drain, fire_due, recheck_timers, rmq_event
 
 
 def started_game(
@@ -227,6 +227,48 @@ def test_leaving_last_unanswered_player_closes(make_game, clock: Clock) -> None:
     game.send(connections["Bob"], {"action": "answer", "question": 0, "choice": 2})
     assert game.store.state(game.game_id).phase == "question_open"
     game.disconnect(connections["Cy"])
+    # Cy may be reloading the page: the question waits for the player grace period.
+    assert game.store.state(game.game_id).phase == "question_open"
+    timers = recheck_timers(game.settings, game.game_id)
+    assert [timer.type for timer in timers] == ["question.recheck"]
+    clock.advance(game.settings.player_grace_s * 1000)
+    fire_due(game.settings, timers)
+    assert game.store.state(game.game_id).phase == "question_closed"
+
+
+def test_player_back_within_grace_keeps_question(make_game, clock: Clock) -> None:
+    game, _, connections = started_game(make_game, clock, players=("Ada", "Bob"))
+    clock.advance(800)
+    game.send(connections["Ada"], {"action": "answer", "question": 0, "choice": 1})
+    game.disconnect(connections["Bob"])
+    timers = recheck_timers(game.settings, game.game_id)
+    # Bob reloads and is back before the check, without an answer yet.
+    back, _ = game.connect(game.player_token("Bob"))
+    clock.advance(game.settings.player_grace_s * 1000)
+    fire_due(game.settings, timers)
+    assert game.store.state(game.game_id).phase == "question_open"
+    reply = game.send(back, {"action": "answer", "question": 0, "choice": 1})
+    assert reply["accepted"] is True
+    assert game.store.state(game.game_id).phase == "question_closed"
+
+
+def test_recheck_of_earlier_question_ignored(make_game, clock: Clock) -> None:
+    game, host, connections = started_game(make_game, clock, players=("Ada", "Bob"))
+    clock.advance(800)
+    game.send(connections["Ada"], {"action": "answer", "question": 0, "choice": 1})
+    game.disconnect(connections["Bob"])
+    first = recheck_timers(game.settings, game.game_id)
+    assert game.send(host, {"action": "skip"})["type"] == "ok"
+    assert game.send(host, {"action": "next"})["type"] == "ok"
+    # Bob is back for question 1, which Ada answers, and then leaves again.
+    back, _ = game.connect(game.player_token("Bob"))
+    game.send(connections["Ada"], {"action": "answer", "question": 1, "choice": 1})
+    game.disconnect(back)
+    second = recheck_timers(game.settings, game.game_id)
+    # The check set during question 0 must not close question 1.
+    fire_due(game.settings, first)
+    assert game.store.state(game.game_id).phase == "question_open"
+    fire_due(game.settings, second)
     assert game.store.state(game.game_id).phase == "question_closed"
 
 

@@ -18,7 +18,15 @@ from livequiz.local.runtime import LocalRuntime
 from livequiz.quizzes import stored_question
 from livequiz.store import ConnectionRecord, Role
 from tests.conftest import scaled
-from tests.support import GameFixture, context, drain, question, rmq_event
+from tests.support import (
+    GameFixture,
+    context,
+    drain,
+    fire_due,
+    question,
+    recheck_timers,
+    rmq_event,
+)
 
 WAIT_S = scaled(5.0)
 
@@ -155,6 +163,12 @@ def test_gone_last_unanswered_player_closes_question(runtime, fanout, settings: 
             game.game_id, game.players["Ada"], state, scored, state.opened_at_ms + 1000, ("", "")
         )
         result = broadcast_function.handler(scores_event(settings, game, 1), context("broadcast"))
+        # As after a $disconnect, the question closes once the player grace period is over,
+        # while Ada is still connected to see it.
+        assert game.store.state(game.game_id).phase == "question_open"
+        timers = recheck_timers(settings, game.game_id)
+        assert [timer.type for timer in timers] == ["question.recheck"]
+        fire_due(settings, timers)
         await client.close()
         return result
 

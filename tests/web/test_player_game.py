@@ -253,6 +253,35 @@ def test_reload_mid_question_continues(
     expect(page.locator("#result-title")).to_have_text("Wrong")
 
 
+def test_reload_after_others_answered(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+) -> None:
+    """A reload while every other player has answered keeps the question open for this one."""
+    quiz = mixed_quiz()
+    quiz["questions"] = quiz["questions"][:1]
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    joined = rest.join(game.pin, "Quick")
+    quick = game_client(joined["player_token"])
+    quick.send("sync")
+    page = open_user("player").page
+    join_by_link(page, game.pin, "Reloader")
+
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    assert quick.send("answer", question=0, choice=1)["type"] == "answer_received"
+    # The reload closes this page's connection, leaving only a player who has answered.
+    page.reload()
+    expect_question(page, quiz["questions"][0]["text"])
+    page.get_by_role("button", name=re.compile("Mercury")).click()
+    expect_verdict(page, "Right!")
+    closed = host.wait_for("question_closed", question=0)
+    assert closed["reason"] == "all_answered"
+    assert closed["answered"] == 2
+
+
 def test_answered_question_survives_reload(
     open_user: Callable[..., User],
     rest: RestClient,
