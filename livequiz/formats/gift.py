@@ -86,6 +86,7 @@ from livequiz.errors import InvalidInputError
 from livequiz.questions import (
     DEFAULT_TIME_LIMIT_S,
     KINDS,
+    MAX_SLIDER_MAGNITUDE,
     MAX_TIME_LIMIT_S,
     MIN_TIME_LIMIT_S,
     AnyQuestion,
@@ -111,6 +112,8 @@ FULL_CREDIT = Decimal(100)
 # The slider spans 2 * SLIDER_HALF_WIDTHS widths, and the right value lies at most
 # SLIDER_SHIFT_WIDTHS widths away from the middle.
 SLIDER_HALF_WIDTHS = 10
+# Decimal places of a numerical answer: a double holds 15 significant digits exactly.
+MAX_PLACES = 15
 SLIDER_SHIFT_WIDTHS = 5
 SYSTEM_RANDOM = random.SystemRandom()
 
@@ -667,6 +670,17 @@ def _number(spelled: str) -> Decimal:
     if number is None or not number.is_finite():
         raise _Invalid(
             f"{spelled.strip()!r} is not a number: write a value, value:tolerance or min..max"
+        )
+    # A slider keeps its numbers as doubles within ±1e12, so larger numbers or more decimal
+    # places than a double holds cannot become one.
+    if abs(number) > Decimal(MAX_SLIDER_MAGNITUDE):
+        raise _Invalid(
+            f"{spelled.strip()!r} is beyond ±{MAX_SLIDER_MAGNITUDE:.0e}, the largest slider value"
+        )
+    if _places(number) > MAX_PLACES:
+        raise _Invalid(
+            f"{spelled.strip()!r} has more than {MAX_PLACES} decimal places, "
+            "more than a slider keeps"
         )
     return number
 

@@ -258,6 +258,9 @@ def _rows(data: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
         if not workbook.worksheets:
             raise _invalid("the workbook has no worksheet: put the questions on its first sheet")
         sheet = workbook.worksheets[0]
+        # In read-only mode openpyxl stops at the size the sheet declares in its dimension
+        # tag, which a file may get wrong, so rows past it would be dropped without a word.
+        sheet.reset_dimensions()
         rows = sheet.iter_rows(
             min_row=HEADER_ROW, min_col=FIRST_COLUMN, max_col=LAST_COLUMN, values_only=True
         )

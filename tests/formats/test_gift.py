@@ -648,6 +648,15 @@ BROKEN = [
         "line 1: no numerical answer has full credit: write one with = or %100%",
     ),
     ("Year?{#}", "line 1: a numerical answer is empty: write a value such as {#42}"),
+    (
+        "Guess {#1..1e999999}",
+        "line 1: '1e999999' is beyond ±1e+12, the largest slider value",
+    ),
+    ("Guess {#1e400}", "line 1: '1e400' is beyond ±1e+12, the largest slider value"),
+    (
+        "Guess {#1e-999999}",
+        "line 1: '1e-999999' has more than 15 decimal places, more than a slider keeps",
+    ),
     ("Pick?{=a ~a}", "line 1: choices: choices 0 and 1 are both 'a'"),
     (
         "Q?{T}\n\nPick?{=only}\n\nR?{=a ~}",

@@ -374,3 +374,31 @@ def test_unknown_xml_attribute_rejected() -> None:
         spreadsheet([CAPITAL]), "xl/workbook.xml", b"<workbookView", b'<workbookView bogus="1"'
     )
     assert error_message(data).startswith("the file is not an xlsx spreadsheet (")
+
+
+def with_dimension(data: bytes, reference: str) -> bytes:
+    """Rewrite the sheet's declared size, as a spreadsheet program that gets it wrong would."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w") as target:
+        for member in source.infolist():
+            content = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                content, count = re.subn(
+                    rb'<dimension ref="[^"]*"', f'<dimension ref="{reference}"'.encode(), content
+                )
+                assert count == 1
+            target.writestr(member, content)
+    return output.getvalue()
+
+
+@pytest.mark.parametrize("reference", ["A1:H9", "A1"])
+def test_rows_past_declared_size_read(reference: str) -> None:
+    rows = [CAPITAL, ["Capital of Italy?", "Rome", "Milan", "", "", 20, 1], CAPITAL]
+    data = with_dimension(spreadsheet(rows), reference)
+    questions = questions_from_kahoot(data)
+    assert [question.text for question in questions] == [
+        "Capital of France?",
+        "Capital of Italy?",
+        "Capital of France?",
+    ]
