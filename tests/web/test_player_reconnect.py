@@ -33,7 +33,18 @@ class Relay:
         self.states = 0
         self.dropping = False
         self.dropped: list[str | bytes] = []
+        # While set, replies to sync are kept in ``held`` until ``release``.
+        self.holding_states = False
+        self.held: list[tuple[WebSocketRoute, str | bytes]] = []
         page.route_web_socket(re.compile(r"^ws://"), self._relay)
+
+    def release(self) -> None:
+        """Pass the held replies to sync on to the page, and hold no more."""
+        self.holding_states = False
+        for route, message in self.held:
+            self.states += 1
+            route.send(message)
+        self.held.clear()
 
     def _relay(self, route: WebSocketRoute) -> None:
         server = route.connect_to_server()
@@ -47,6 +58,9 @@ class Relay:
 
         def to_page(message: str | bytes) -> None:
             if json.loads(message).get("type") == "state":
+                if self.holding_states:
+                    self.held.append((route, message))
+                    return
                 self.states += 1
             route.send(message)
 
@@ -163,3 +177,37 @@ def test_lost_answer_can_be_sent_again(
     page.keyboard.press("2")
     expect_verdict(page, "Right!")
     expect(page.locator("#your-answer")).to_have_text("Mercury")
+
+
+def test_late_sync_reply_keeps_question(
+    open_user: Callable[..., User],
+    rest: RestClient,
+    game_client: Callable[[str], GameClient],
+    web_runtime: RuntimeThread,
+) -> None:
+    """A reply to sync that arrives after a newer question frame does not take the page back."""
+    quiz = two_question_quiz()
+    game = rest.host_game(quiz)
+    host = game_client(game.host_token)
+    page = open_user("player").page
+    relay = Relay(page)
+    join_by_link(page, game.pin, "Delayed")
+    player_id = stored_session(page, game.game_id)["playerId"]
+    relay.wait_for_states(1)
+
+    # The page reconnects in the lobby, and the reply to its sync is still on its way when
+    # the first question arrives.
+    relay.holding_states = True
+    drop_connection(web_runtime, game.game_id, player_id)
+    deadline = time.monotonic() + scaled(15)
+    while not relay.held:
+        assert time.monotonic() < deadline, "the page sent no sync after reconnecting"
+        page.wait_for_timeout(50)
+    assert host.send("start")["type"] == "ok"
+    expect_question(page, quiz["questions"][0]["text"])
+    relay.release()
+    # The page drops the stale reply and asks again; the new reply shows the open question.
+    relay.wait_for_states(3)
+    expect_question(page, quiz["questions"][0]["text"])
+    page.keyboard.press("2")
+    expect_verdict(page, "Right!")

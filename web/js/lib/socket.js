@@ -13,6 +13,9 @@ const DEFAULT_BASE_DELAY_MS = 500;
 const DEFAULT_MAX_DELAY_MS = 10_000;
 // Messages sent while disconnected wait for the next connection, up to this many.
 const MAX_QUEUED = 20;
+// Replies to sync dropped as older than a pushed frame, in a row, before one is kept anyway:
+// the functions that stamp the two run on different machines, whose clocks may differ.
+const MAX_STALE_STATES = 3;
 
 export class GameSocket extends EventTarget {
   constructor(wsUrl, token, options = {}) {
@@ -24,6 +27,9 @@ export class GameSocket extends EventTarget {
     this.attempt = 0;
     this.failures = 0;
     this.lastSeq = 0;
+    // The server time of the newest pushed frame kept, and the stale replies to sync in a row.
+    this.lastSentAtMs = 0;
+    this.staleStates = 0;
     this.queue = [];
     this.stopped = false;
     this.timer = null;
@@ -160,6 +166,19 @@ export class GameSocket extends EventTarget {
         return;
       }
       this.lastSeq = frame.seq;
+      if (typeof frame.sent_at_ms === "number") {
+        this.lastSentAtMs = Math.max(this.lastSentAtMs, frame.sent_at_ms);
+      }
+    } else if (frame.type === "state" && typeof frame.server_ms === "number") {
+      // The reply to sync and the pushed frames travel apart, so a reply can arrive after a
+      // frame sent later, such as the first question after a lobby reply, and would take the
+      // page back. Such a reply is dropped and the state asked for again.
+      if (frame.server_ms < this.lastSentAtMs && this.staleStates < MAX_STALE_STATES) {
+        this.staleStates += 1;
+        this.send({ action: "sync" });
+        return;
+      }
+      this.staleStates = 0;
     }
     this.dispatchEvent(new CustomEvent("frame", { detail: frame }));
   }
