@@ -5,11 +5,13 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import APIResponse, Page, Route, expect
 
+from livequiz.questions import Slider, distribution
 from tests.conftest import scaled
 from tests.web.conftest import GameClient, RestClient, User
 
@@ -414,3 +416,73 @@ def test_final_ranking_retried_after_failure(
     failing["left"] = 0
     page.get_by_role("button", name="Try again").click()
     expect(first.locator(".name")).to_have_text("Ada")
+
+
+# Slider setups whose range labels float arithmetic got wrong: a large (value - min) / step,
+# steps that do not divide the ranges, negative ranges, and ranges that hold no step. Each
+# has few enough steps for the server's count to run on every one.
+RANGE_CASES = [
+    (1950, 2000, 1),
+    (1000000, 1000000.00001, 0.0000001),
+    (123456.789, 123457.789, 0.001),
+    (-7.5, -7.499999, 0.0000001),
+    (-7.5, 27.5, 7),
+    (0.1, 0.3, 0.1),
+    (0, 1, 0.25),
+]
+
+
+def server_range_labels(minimum: float, maximum: float, step: float) -> list[str]:
+    """Label each of the server's ten ranges by the first and last step value it counts."""
+    places = max(-Decimal(repr(value)).normalize().as_tuple().exponent for value in (minimum, step))
+    places = max(places, 0)
+    low, step_exact = Decimal(repr(minimum)), Decimal(repr(step))
+    count = int((Decimal(repr(maximum)) - low) / step_exact)
+    question = Slider(type="slider", text="Q", min=minimum, max=maximum, step=step, correct=minimum)
+    by_range: dict[int, list[Decimal]] = {}
+    for index in range(count + 1):
+        value = low + index * step_exact
+        counts = distribution(question, [float(value)])["counts"]
+        by_range.setdefault(counts.index(1), []).append(value)
+    labels = []
+    for number in range(10):
+        values = by_range.get(number, [])
+        shown = [f"{value:.{places}f}" for value in values]
+        if not shown:
+            labels.append("no value on a step")
+        elif len(shown) == 1:
+            labels.append(shown[0])
+        else:
+            labels.append(f"{shown[0]} \u2013 {shown[-1]}")
+    return labels
+
+
+def test_slider_range_labels_match_server(open_user: Callable[..., User]) -> None:
+    page = open_user("host").page
+    page.goto("/host")
+    views = [{"min": low, "max": high, "step": step} for low, high, step in RANGE_CASES]
+    labels = page.evaluate(
+        """async (views) => {
+          const { rangeLabels } = await import("/js/host/chart.js");
+          return views.map((view) => rangeLabels(view));
+        }""",
+        views,
+    )
+    for view, shown in zip(views, labels, strict=True):
+        expected = server_range_labels(view["min"], view["max"], view["step"])
+        assert shown == expected, view
+
+
+def test_slider_range_labels_wide_range(open_user: Callable[..., User]) -> None:
+    """Steps of 0.1 across ±1e12 label their ranges with no float noise."""
+    page = open_user("host").page
+    page.goto("/host")
+    labels = page.evaluate(
+        """async () => {
+          const { rangeLabels } = await import("/js/host/chart.js");
+          return rangeLabels({ min: -999999999999.9, max: 999999999999.9, step: 0.1 });
+        }"""
+    )
+    assert labels[0] == "-999999999999.9 \u2013 -800000000000.0"
+    assert labels[5] == "0.0 \u2013 199999999999.9"
+    assert labels[9] == "800000000000.0 \u2013 999999999999.9"

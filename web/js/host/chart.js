@@ -101,25 +101,66 @@ export function distributionChart(reveal, view) {
   return chart;
 }
 
+/** Return `value` as a BigInt count of 10^-places, such as 12n for 1.2 with 1 place. */
+function scaled(value, places) {
+  const [whole, fraction = ""] = Number(value).toFixed(places).split(".");
+  const digits = BigInt(whole.replace("-", "") + fraction);
+  return whole.startsWith("-") ? -digits : digits;
+}
+
+/** Format a BigInt count of 10^-places as a decimal, the inverse of scaled. */
+function unscaled(count, places) {
+  const sign = count < 0n ? "-" : "";
+  const digits = (count < 0n ? -count : count).toString().padStart(places + 1, "0");
+  if (places === 0) {
+    return sign + digits;
+  }
+  return `${sign}${digits.slice(0, -places)}.${digits.slice(-places)}`;
+}
+
+/** Divide BigInts and round up, for a positive divisor. */
+function ceilDivide(dividend, divisor) {
+  const quotient = dividend / divisor;
+  return quotient * divisor < dividend ? quotient + 1n : quotient;
+}
+
 /**
- * Return the values on the slider's steps from `low` up to `high`, as [first, last], or null
- * when no step falls there. `high` itself counts only for the last range, which holds the max.
+ * Label the slider's ten ranges by the values on its steps that each holds, first to last,
+ * as the server counts them: a value min + i·step falls in range k when
+ * k ≤ 10·i·step / (max − min) < k + 1, and the last range also holds max. The sums run in
+ * BigInt counts of the step's decimal places, since float error would move a value into the
+ * next range once (value − min) / step is large. Returns null when `view` lacks the numbers.
  */
-function stepsWithin(low, high, view, last) {
-  const min = Number(view?.min ?? low);
-  const step = Number(view?.step) || 0;
-  if (!(step > 0)) {
+export function rangeLabels(view) {
+  const places = sliderPlaces(view);
+  const step = Number(view?.step);
+  if (!(step > 0) || !Number.isFinite(Number(view?.min)) || !Number.isFinite(Number(view?.max))) {
     return null;
   }
-  // Float error in the edges must not move a step across them.
-  const slack = 1e-9;
-  const first = Math.ceil((low - min) / step - slack);
-  const end = (high - min) / step;
-  const lastIndex = last ? Math.floor(end + slack) : Math.ceil(end - slack) - 1;
-  if (lastIndex < first) {
+  const minimum = scaled(view.min, places);
+  const width = scaled(view.max, places) - minimum;
+  const stepCount = scaled(step, places);
+  if (width <= 0n || stepCount <= 0n) {
     return null;
   }
-  return [min + first * step, min + lastIndex * step];
+  const lastStep = width / stepCount;
+  const labels = [];
+  for (let range = 0n; range < 10n; range += 1n) {
+    const first = ceilDivide(range * width, 10n * stepCount);
+    let last = range === 9n ? lastStep : ceilDivide((range + 1n) * width, 10n * stepCount) - 1n;
+    if (last > lastStep) {
+      last = lastStep;
+    }
+    const value = (index) => unscaled(minimum + index * stepCount, places);
+    if (last < first) {
+      labels.push("no value on a step");
+    } else if (last === first) {
+      labels.push(value(first));
+    } else {
+      labels.push(`${value(first)} – ${value(last)}`);
+    }
+  }
+  return labels;
 }
 
 /**
@@ -135,26 +176,26 @@ function sliderRows(distribution, correct, view) {
   const rows = [];
   if (correct && within !== null) {
     const tolerance = Number(correct.tolerance) || 0;
-    const label = tolerance
-      ? `Right: ${formatNumber(correct.value - tolerance, view)} – ${formatNumber(correct.value + tolerance, view)}`
-      : `Right: ${formatNumber(correct.value, view)}`;
+    // The values that count as right, within the slider's own range.
+    const lowest = Math.max(Number(view?.min ?? -Infinity), correct.value - tolerance);
+    const highest = Math.min(Number(view?.max ?? Infinity), correct.value + tolerance);
+    const label =
+      lowest < highest
+        ? `Right: ${formatNumber(lowest, view)} – ${formatNumber(highest, view)}`
+        : `Right: ${formatNumber(correct.value, view)}`;
     rows.push(bar(label, within, total, { right: true }));
   }
+  const labels = counts.length === 10 ? rangeLabels(view) : null;
   counts.forEach((count, index) => {
     const low = edges[index];
     const high = edges[index + 1];
-    if (low === undefined || high === undefined) {
+    if (labels) {
+      rows.push(bar(labels[index], count, total));
+    } else if (low === undefined || high === undefined) {
       rows.push(bar(`Range ${index + 1}`, count, total));
-      return;
+    } else {
+      rows.push(bar(`${formatNumber(low, view)} – ${formatNumber(high, view)}`, count, total));
     }
-    const steps = stepsWithin(low, high, view, index === counts.length - 1);
-    let label = `${formatNumber(low, view)} – ${formatNumber(high, view)}`;
-    if (steps && steps[0] === steps[1]) {
-      label = formatNumber(steps[0], view);
-    } else if (steps) {
-      label = `${formatNumber(steps[0], view)} – ${formatNumber(steps[1], view)}`;
-    }
-    rows.push(bar(label, count, total));
   });
   return rows;
 }
