@@ -47,8 +47,8 @@ test: lint typecheck migrate test-tools
 
 # Upload web/ and its config.json to the deployed stack's bucket and invalidate CloudFront;
 # needs the AWS CLI. ARGS="--stack-name NAME --region REGION --dry-run" as needed.
-deploy-web:
-	$(PYTHON) scripts/deploy_web.py $(ARGS)
+deploy-web: install
+	$(BIN)/python scripts/deploy_web.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
