@@ -5,9 +5,11 @@ page. With one player in the game, each question closes as soon as that player h
 and the reveal follows at once.
 """
 
+import random
 import re
 import uuid
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from livequiz.config import Settings
 from livequiz.local.runtime import RuntimeThread
+from livequiz.questions import Slider, snap
 from tests.web.conftest import VIEWPORTS, GameClient, RestClient, User
 
 # Long enough that a slow machine answers in time. Every question closes when the player has
@@ -634,3 +637,37 @@ def test_slider_tiny_step_plain_decimals(
     expect_verdict(page, "Right!")
     expect(page.locator("#your-answer")).to_have_text("0.0000005")
     expect(page.locator("#right-answer")).to_have_text("0.0000005")
+
+
+def test_slider_snap_matches_server(open_user: Callable[..., User]) -> None:
+    """The page snaps typed slider values to the same step as the server, halves included."""
+    generator = random.Random(20261204)
+    cases = [
+        (0, 10, 0.1, 1.95),
+        (0, 10, 0.1, 0.45),
+        (-5, 5, 0.01, -4.775),
+        (0, 0.000001, 0.0000001, 0.00000025),
+        (1950, 2000, 1, 1969.5),
+        (-999999999999.9, 999999999999.9, 0.1, 123456789012.35),
+    ]
+    for _ in range(200):
+        places = generator.randint(0, 6)
+        step = round(generator.randint(1, 50) / 10**places, places)
+        minimum = round(generator.randint(-(10**6), 10**6) / 10**places, places)
+        maximum = round(minimum + step * generator.randint(1, 1000), places)
+        typed = round(generator.uniform(minimum, maximum), places + 2)
+        cases.append((minimum, maximum, step, typed))
+    page = open_user("player").page
+    page.goto("/play")
+    snapped = page.evaluate(
+        """async (cases) => {
+          const { snapToStep } = await import("/js/lib/numbers.js");
+          return cases.map(([min, max, step, value]) => snapToStep(value, { min, max, step }));
+        }""",
+        cases,
+    )
+    for (minimum, maximum, step, typed), shown in zip(cases, snapped, strict=True):
+        question = Slider(
+            type="slider", text="Q", min=minimum, max=maximum, step=step, correct=minimum
+        )
+        assert Fraction(repr(shown)) == snap(question, typed), (minimum, step, typed)

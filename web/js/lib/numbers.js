@@ -33,3 +33,58 @@ export function formatDecimal(value, places = 0) {
   const clean = Number(number.toPrecision(SIGNIFICANT_DIGITS));
   return clean.toFixed(Math.min(MAX_PLACES, Math.max(places, decimals(clean))));
 }
+
+/**
+ * Return the decimal `text` (such as "-1.95" or "5e-7") as {count, places}: the BigInt
+ * count of 10^-places it equals exactly, or null when it is no finite number.
+ */
+export function parseDecimal(text) {
+  const match = /^\s*([+-]?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?\s*$/i.exec(String(text));
+  if (!match || (match[2] === "" && (match[3] ?? "") === "")) {
+    return null;
+  }
+  const [, sign, whole, fraction = "", exponentText = "0"] = match;
+  const exponent = Number(exponentText);
+  let places = fraction.length - exponent;
+  let count = BigInt((whole || "0") + fraction);
+  if (places < 0) {
+    count *= 10n ** BigInt(-places);
+    places = 0;
+  }
+  if (places > MAX_PLACES) {
+    return null;
+  }
+  return { count: sign === "-" ? -count : count, places };
+}
+
+/** Divide BigInts and round down, for a positive divisor. */
+function floorDivide(dividend, divisor) {
+  const quotient = dividend / divisor;
+  return quotient * divisor > dividend ? quotient - 1n : quotient;
+}
+
+/**
+ * Snap `value` (a number or its text) to the slider `view`'s nearest step, halves rounded up,
+ * as the server does: in exact decimal arithmetic on the number as JavaScript prints it,
+ * which is the same shortest form that the server reads. Returns the step as a number, or
+ * NaN when `value` is not a number.
+ */
+export function snapToStep(value, view) {
+  const typed = parseDecimal(typeof value === "number" ? String(value) : value);
+  const places = sliderPlaces(view);
+  if (typed === null) {
+    return Number.NaN;
+  }
+  const scale = Math.max(typed.places, places);
+  const toScale = ({ count, places: own }) => count * 10n ** BigInt(scale - own);
+  const minimum = toScale(parseDecimal(Number(view.min).toFixed(places)));
+  const step = toScale(parseDecimal(Number(view.step || 1).toFixed(places)));
+  const offset = toScale(typed) - minimum;
+  // floor((value - min) / step + 1/2), in whole numbers: floor((2 * offset + step) / (2 * step)).
+  const steps = floorDivide(2n * offset + step, 2n * step);
+  const snapped = minimum + steps * step;
+  const negative = snapped < 0n;
+  const digits = (negative ? -snapped : snapped).toString().padStart(scale + 1, "0");
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return Number((negative ? "-" : "") + text);
+}

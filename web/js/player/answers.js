@@ -6,7 +6,7 @@
 // keys 1 to 6 and returns whether it used the key.
 
 import { el } from "../lib/dom.js";
-import { decimals, formatDecimal } from "../lib/numbers.js";
+import { decimals, formatDecimal, snapToStep } from "../lib/numbers.js";
 import { optionShape, paintOption } from "../lib/options.js";
 
 /** Build the answer input of a question view. */
@@ -240,7 +240,7 @@ function sliderInput(view, submit) {
   const step = Number(view.step) || 1;
   const places = Math.max(decimals(min), decimals(step));
   // The nearest position on a step, halves rounded up, as the server snaps a value.
-  const snap = (value) => Number((min + Math.floor((value - min) / step + 0.5) * step).toFixed(places));
+  const snap = (value) => snapToStep(value, view);
   // Start in the middle, on a step.
   const start = snap(min + (max - min) / 2);
   const range = el("input", {
