@@ -4,6 +4,8 @@ A room cannot scroll the host's laptop, so the players list in the lobby, the an
 of an open question and the explanation and leaderboard of a reveal must all be in view.
 """
 
+import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,13 @@ QUIZ: dict[str, Any] = {
             "correct": 1,
             "time_limit": 120,
             "explanation": "Mercury goes round the Sun in 88 days.",
+        },
+        {
+            "type": "multiple",
+            "text": "Which of these are planets of our solar system, as counted since 2006?",
+            "choices": ["Mercury", "Pluto", "Ceres", "Neptune", "Eris", "Saturn"],
+            "correct": [0, 3, 5],
+            "time_limit": 120,
         },
         {
             "type": "slider",
@@ -80,10 +89,25 @@ def test_small_projector_fits_each_phase(
     assert_in_view(page, page.locator(".board"), "the leaderboard")
     screenshot(page, "small-projector-reveal")
 
+    # Six choices, paused: the options and the pause note still fit.
     page.get_by_role("button", name="Next question").click()
     expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][1]["text"])
-    assert ada.send("answer", question=1, value=1970)["type"] == "answer_received"
-    assert koala.send("answer", question=1, value=1990)["type"] == "answer_received"
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator(".paused-note")).to_be_visible()
+    assert_in_view(page, page.locator(".host-options"), "the six options")
+    assert_in_view(page, page.locator(".paused-note"), "the pause note")
+    assert_in_view(page, page.locator(".answered-count"), "the paused answered count")
+    screenshot(page, "small-projector-paused")
+    page.get_by_role("button", name="Resume").click()
+    expect(page.locator(".paused-note")).to_have_count(0)
+    assert ada.send("answer", question=1, choices=[0, 3, 5])["type"] == "answer_received"
+    assert koala.send("answer", question=1, choices=[1])["type"] == "answer_received"
+    expect(page.locator(".reveal-summary")).to_have_text("1 of 2 answered right")
+
+    page.get_by_role("button", name="Next question").click()
+    expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][2]["text"])
+    assert ada.send("answer", question=2, value=1970)["type"] == "answer_received"
+    assert koala.send("answer", question=2, value=1990)["type"] == "answer_received"
     expect(page.locator(".reveal-summary")).to_have_text("1 of 2 answered right")
     assert_in_view(page, page.locator(".explanation"), "the slider's explanation")
     assert_in_view(page, page.locator(".board"), "the slider's leaderboard")
@@ -106,3 +130,24 @@ def test_small_projector_fits_each_phase(
     podium_middle = podium["x"] + podium["width"] / 2
     assert abs((left + right) / 2 - podium_middle) <= 2
     screenshot(page, "small-projector-podium")
+
+
+def test_small_projector_fits_game_options(
+    open_user: Callable[..., User], rest: RestClient, screenshot: Callable[[Page, str], Path]
+) -> None:
+    """The game options and their "Open the lobby" button fit a 1366 x 768 screen."""
+    page = open_user("host", "projector").page
+    page.set_viewport_size(SMALL_PROJECTOR)
+    page.goto("/host")
+    page.get_by_role("button", name="Create an account").click()
+    page.get_by_label("Your name").fill("Projector Host")
+    page.get_by_label("E-mail address").fill(f"fit-{uuid.uuid4().hex[:12]}@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
+    login = json.loads(page.evaluate("localStorage.getItem('livequiz.host.login')"))
+    rest.create_quiz(login["token"], QUIZ)
+    page.reload()
+    page.get_by_role("button", name=f"Host {QUIZ['title']}").click()
+    screenshot(page, "small-projector-options")
+    assert_in_view(page, page.get_by_role("button", name="Open the lobby"), "Open the lobby")
