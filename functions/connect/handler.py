@@ -17,9 +17,16 @@ from functions.logs import entry_point, function_logger
 from livequiz import metrics
 from livequiz.broadcast import REPLACED_EVENT
 from livequiz.config import get_settings
-from livequiz.errors import ClientError, ForbiddenError, NotFoundError, ServiceError
+from livequiz.errors import (
+    ClientError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ServiceError,
+)
 from livequiz.events import Event, now_ms
 from livequiz.ids import ConnectionId, GameId
+from livequiz.rules import GamePhase
 from livequiz.services import game_store, play
 from livequiz.store import HOST, ConnectionRecord, Role
 from livequiz.tokens import TokenKind, verify
@@ -37,6 +44,9 @@ def _record(connection_id: str, token: str | None) -> ConnectionRecord:
             raise ForbiddenError(
                 "not_host", f"user {claims.subject} is not the host of game {game_id}"
             )
+        # An ended game takes no more commands, so an old host token has nothing to connect to.
+        if info.get("phase") == GamePhase.ENDED.value:
+            raise ConflictError("game_ended", f"game {game_id} has ended: start a new game")
         return ConnectionRecord(ConnectionId(connection_id), game_id, Role.HOST, HOST)
     # Kicked players are no longer in the players hash, so the kicked set is checked first.
     if store.is_kicked(game_id, claims.subject):

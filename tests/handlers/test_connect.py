@@ -76,6 +76,17 @@ def test_connect_as_host_of_other_game_is_403(make_game) -> None:
     assert response["statusCode"] == 403
 
 
+def test_connect_as_host_of_ended_game_is_409(make_game) -> None:
+    game: GameFixture = make_game()
+    game.add_player("Ada")
+    host, _ = game.connect(game.host_token())
+    assert game.send(host, {"action": "end"})["type"] == "ok"
+    connection_id, response = game.connect(game.host_token())
+    assert response["statusCode"] == 409
+    assert "ended" in response["body"]
+    assert game.store.connection(connection_id) is None
+
+
 def test_disconnect_removes_record(make_game) -> None:
     game: GameFixture = make_game()
     game.add_player("Ada")
