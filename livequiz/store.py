@@ -461,6 +461,15 @@ class GameStore:
     def online_count(self, game_id: GameId) -> int:
         return int(self.redis.hlen(self.key(game_id, "online")))
 
+    def answered_and_online(self, game_id: GameId, question: int) -> tuple[int, int]:
+        """Return how many players answered ``question`` and how many are connected, read in
+        one transaction so that the two counts belong to the same moment."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hlen(self.key(game_id, f"answers:{question}"))
+        pipe.hlen(self.key(game_id, "online"))
+        answered, online = pipe.execute()
+        return int(answered), int(online)
+
     def everyone_online_answered(self, game_id: GameId, question: int) -> bool:
         pipe = self.redis.pipeline(transaction=False)
         pipe.hkeys(self.key(game_id, "online"))

@@ -358,6 +358,25 @@ def test_answered_count_after_late_join(
     expect(page.locator(".answered-count")).to_have_text("0 of 1 connected players answered")
 
 
+def test_answered_count_after_join_during_question(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """A player who joins while a question is open counts as connected before any answer."""
+    page = open_user("host", "projector").page
+    game = open_lobby(page, rest)
+    seat(rest, game_client, game["pin"], "Ada")
+    seat(rest, game_client, game["pin"], "Bob")
+    expect(page.locator(".player-count")).to_have_text("2 players joined, 2 connected")
+    page.get_by_role("button", name="Start game").click()
+    expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][0]["text"])
+    expect(page.locator(".answered-count")).to_have_text("0 of 2 connected players answered")
+
+    cy = seat(rest, game_client, game["pin"], "Cy")
+    expect(page.locator(".answered-count")).to_have_text("0 of 3 connected players answered")
+    assert cy.send("answer", question=0, choice=1)["type"] == "answer_received"
+    expect(page.locator(".answered-count")).to_have_text("1 of 3 connected players answered")
+
+
 SLIDER_QUIZ: dict[str, Any] = {
     "title": "Small and large sliders",
     "questions": [
