@@ -25,8 +25,16 @@ from livequiz.store import GameStore
 WITH_LEADERBOARD = {"reveal", "game_ended"}
 # Frame types that belong to one round and are dropped when they arrive after it.
 OF_ROUND = {"question", "question_closed", "reveal"}
+# The event of a player who connected while a question is open, with that question's answered
+# and connected counts read after the connection was recorded. The connect function publishes
+# it, because only an accepted answer publishes ``scores.changed``, and without it the host's
+# "answered of connected" line leaves the new player out until the next answer. Its data is
+# that of ``scores.changed``, so it becomes the same ``answered`` frame. The persist queue does
+# not take it.
+CONNECTED_EVENT = "player.connected"
 FRAME_TYPES = {
     "scores.changed": "answered",
+    CONNECTED_EVENT: "answered",
     "question.opened": "question",
     "question.closed": "question_closed",
     "question.revealed": "reveal",

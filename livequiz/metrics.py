@@ -137,6 +137,7 @@ CONNECT_REJECTION_REASONS = frozenset(
         "wrong_token_kind",
         "unknown_game",
         "not_host",
+        "game_ended",
         "kicked",
         "unknown_player",
         "other",

@@ -210,6 +210,18 @@ class GameStore:
             raise NotFoundError("unknown_game", f"game {game_id} does not exist or has expired")
         return fields
 
+    def live_games(self, game_ids: Sequence[str]) -> set[str]:
+        """Return the games of ``game_ids`` that Redis still contains and that have not ended."""
+        pipe = self.redis.pipeline(transaction=False)
+        for game_id in game_ids:
+            pipe.hget(self.key(game_id, "game"), "phase")
+        phases = cast(list[str | None], pipe.execute())
+        return {
+            game_id
+            for game_id, phase in zip(game_ids, phases, strict=True)
+            if phase is not None and phase != GamePhase.ENDED.value
+        }
+
     def state(self, game_id: GameId) -> GameState:
         return GameState.from_hash(self.game_info(game_id))
 
@@ -448,6 +460,15 @@ class GameStore:
 
     def online_count(self, game_id: GameId) -> int:
         return int(self.redis.hlen(self.key(game_id, "online")))
+
+    def answered_and_online(self, game_id: GameId, question: int) -> tuple[int, int]:
+        """Return how many players answered ``question`` and how many are connected, read in
+        one transaction so that the two counts belong to the same moment."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hlen(self.key(game_id, f"answers:{question}"))
+        pipe.hlen(self.key(game_id, "online"))
+        answered, online = pipe.execute()
+        return int(answered), int(online)
 
     def everyone_online_answered(self, game_id: GameId, question: int) -> bool:
         pipe = self.redis.pipeline(transaction=False)

@@ -5,8 +5,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from functions.auth.deps import CurrentUser, EngineDep
-from livequiz import reports, results
+from functions.auth.deps import CurrentUser, EngineDep, GameStoreDep
+from livequiz import db, reports, results
 from livequiz.db import UtcDatetime
 
 router = APIRouter(tags=["reports"])
@@ -72,6 +72,9 @@ class HostedGameOut(BaseModel):
     status: str
     player_count: int
     winner: str | None
+    # Whether Redis still contains the game and it has not ended, so its host can resume it. A
+    # lobby or running game that expired from Redis stays "lobby" or "running" in MySQL.
+    live: bool = False
 
 
 class PlayedGameOut(BaseModel):
@@ -98,14 +101,24 @@ class HistoryResponse(BaseModel):
 def user_history(
     user_id: CurrentUser,
     engine: EngineDep,
+    store: GameStoreDep,
     limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
     # Bounded so that the value fits MySQL's OFFSET, a signed 64-bit integer.
     offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> HistoryResponse:
-    """List the games the user hosted or played in, newest first."""
+    """List the games the user hosted or played in, newest first, with which hosted games
+    are still live in Redis."""
     found = results.user_history(engine, user_id, limit, offset)
+    unfinished = [
+        game.game_id
+        for game in found.games
+        if isinstance(game, results.HostedGame) and game.status != db.GameStatus.ENDED.value
+    ]
+    live = store.live_games(unfinished) if unfinished else set()
     games: list[HostedGameOut | PlayedGameOut] = [
-        HostedGameOut.model_validate(game, from_attributes=True)
+        HostedGameOut.model_validate(game, from_attributes=True).model_copy(
+            update={"live": game.game_id in live}
+        )
         if isinstance(game, results.HostedGame)
         else PlayedGameOut.model_validate(game, from_attributes=True)
         for game in found.games

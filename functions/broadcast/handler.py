@@ -41,6 +41,7 @@ logger = function_logger("broadcast")
 # The events that become frames; others on the queue, such as game.started, are left out.
 FRAME_PAYLOADS: dict[str, type[BaseModel]] = {
     "scores.changed": ScoresChanged,
+    broadcast.CONNECTED_EVENT: ScoresChanged,
     "question.opened": QuestionOpened,
     "question.closed": QuestionClosed,
     "question.revealed": QuestionRevealed,

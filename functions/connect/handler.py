@@ -6,7 +6,9 @@ API Gateway rejects posts to a connection whose ``$connect`` has not returned ye
 
 When a player's new connection replaces their older one, ``$connect`` publishes
 ``player.replaced``, and the broadcast function tells the old connection and closes it, since
-only that function calls the Management API.
+only that function calls the Management API. When a player connects while a question is open,
+``$connect`` publishes ``player.connected`` with the question's new answered and connected
+counts, which the broadcast function sends as an ``answered`` frame.
 """
 
 from typing import Any
@@ -15,11 +17,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.logs import entry_point, function_logger
 from livequiz import metrics
-from livequiz.broadcast import REPLACED_EVENT
+from livequiz.broadcast import CONNECTED_EVENT, REPLACED_EVENT
 from livequiz.config import get_settings
-from livequiz.errors import ClientError, ForbiddenError, NotFoundError, ServiceError
+from livequiz.errors import (
+    ClientError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ServiceError,
+)
 from livequiz.events import Event, now_ms
 from livequiz.ids import ConnectionId, GameId
+from livequiz.rules import GamePhase
 from livequiz.services import game_store, play
 from livequiz.store import HOST, ConnectionRecord, Role
 from livequiz.tokens import TokenKind, verify
@@ -37,6 +46,9 @@ def _record(connection_id: str, token: str | None) -> ConnectionRecord:
             raise ForbiddenError(
                 "not_host", f"user {claims.subject} is not the host of game {game_id}"
             )
+        # An ended game takes no more commands, so an old host token has nothing to connect to.
+        if info.get("phase") == GamePhase.ENDED.value:
+            raise ConflictError("game_ended", f"game {game_id} has ended: start a new game")
         return ConnectionRecord(ConnectionId(connection_id), game_id, Role.HOST, HOST)
     # Kicked players are no longer in the players hash, so the kicked set is checked first.
     if store.is_kicked(game_id, claims.subject):
@@ -67,6 +79,8 @@ def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.info("connected", extra={"replaced_connection_id": replaced})
     if replaced:
         _announce_replaced(record, replaced)
+    elif record.role is Role.PLAYER:
+        _announce_connected(record)
     metrics.count("connects_total", result="accepted")
     _count_connections(record.game_id)
     return {"statusCode": 200}
@@ -113,6 +127,33 @@ def _announce_replaced(record: ConnectionRecord, old: ConnectionId) -> None:
         logger.exception(
             "publishing player.replaced failed; the replaced connection stays open",
             extra={"replaced_connection_id": old},
+        )
+
+
+def _announce_connected(record: ConnectionRecord) -> None:
+    """Publish ``player.connected`` with the open question's answered and connected counts, on
+    which the broadcast function sends an ``answered`` frame.
+
+    Outside an open question nothing is published: the lobby polls its players, and the reply
+    to ``sync`` at a question's start carries the counts. A connection that replaced another
+    leaves the counts as they were, so the caller skips it. A failed publish is logged and does
+    not reject the connection, and the next answer's frame then brings the counts.
+    """
+    store = game_store()
+    state = store.state(record.game_id)
+    if state.phase is not GamePhase.QUESTION_OPEN:
+        return
+    answered, online = store.answered_and_online(record.game_id, state.question)
+    at_ms = now_ms()
+    data = {"question": state.question, "answered": answered, "online": online}
+    event_id = f"connected:{record.game_id}:{record.connection_id}"
+    event = Event(CONNECTED_EVENT, record.game_id, event_id, at_ms, data)
+    try:
+        play().publisher.publish(CONNECTED_EVENT, event)
+    except ServiceError:
+        logger.exception(
+            "publishing player.connected failed; the host's answered count misses this player "
+            "until the next answer"
         )
 
 

@@ -82,3 +82,33 @@ def test_host_token_ended_game_conflicts(
     response = host_token(client, game["game_id"], game["host"]["headers"])
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "game_ended"
+
+
+def hosted_entry(client: TestClient, game: dict[str, Any]) -> Any:
+    response = client.get("/users/me/history", headers=game["host"]["headers"])
+    assert response.status_code == 200, response.text
+    entries = [entry for entry in response.json()["games"] if entry["game_id"] == game["game_id"]]
+    assert len(entries) == 1
+    return entries[0]
+
+
+def test_history_marks_live_lobby(client: TestClient, game: dict[str, Any]) -> None:
+    entry = hosted_entry(client, game)
+    assert entry["status"] == "lobby"
+    assert entry["live"] is True
+
+
+def test_history_marks_expired_game(
+    client: TestClient, game: dict[str, Any], store: GameStore
+) -> None:
+    store.redis.delete(store.key(game["game_id"], "game"))
+    entry = hosted_entry(client, game)
+    assert entry["status"] == "lobby"
+    assert entry["live"] is False
+
+
+def test_history_marks_ended_game(
+    client: TestClient, game: dict[str, Any], store: GameStore
+) -> None:
+    store.redis.hset(store.key(game["game_id"], "game"), "phase", "ended")
+    assert hosted_entry(client, game)["live"] is False

@@ -76,6 +76,17 @@ def test_connect_as_host_of_other_game_is_403(make_game) -> None:
     assert response["statusCode"] == 403
 
 
+def test_connect_as_host_of_ended_game_is_409(make_game) -> None:
+    game: GameFixture = make_game()
+    game.add_player("Ada")
+    host, _ = game.connect(game.host_token())
+    assert game.send(host, {"action": "end"})["type"] == "ok"
+    connection_id, response = game.connect(game.host_token())
+    assert response["statusCode"] == 409
+    assert "ended" in response["body"]
+    assert game.store.connection(connection_id) is None
+
+
 def test_disconnect_removes_record(make_game) -> None:
     game: GameFixture = make_game()
     game.add_player("Ada")
@@ -150,6 +161,39 @@ def test_first_connections_publish_no_replaced(make_game, settings: Settings) ->
     events = drain(settings, settings.broadcast_queue, game.game_id)
     assert [event["type"] for event in events] == []
     assert list(game.store.connections(game.game_id).values()).count("host") == 2
+
+
+def test_connect_during_question_publishes_counts(make_game, settings: Settings) -> None:
+    game: GameFixture = make_game()
+    for nickname in ("Ada", "Bob", "Cy"):
+        game.add_player(nickname)
+    ada, _ = game.connect(game.player_token("Ada"))
+    game.connect(game.player_token("Bob"))
+    game.open_first_question()
+    # Bob has not answered, so the question stays open.
+    assert game.send(ada, {"action": "answer", "question": 0, "choice": 1})["accepted"] is True
+    drain(settings, settings.broadcast_queue, game.game_id)
+
+    cy, response = game.connect(game.player_token("Cy"))
+    assert response["statusCode"] == 200
+    events = drain(settings, settings.broadcast_queue, game.game_id)
+    assert [event["type"] for event in events] == ["player.connected"]
+    assert events[0]["id"] == f"connected:{game.game_id}:{cy}"
+    assert events[0]["data"] == {"question": 0, "answered": 1, "online": 3}
+    # persist stores nothing of a connection, so the event does not reach its queue.
+    persisted = drain(settings, settings.persist_queue, game.game_id)
+    assert [event["type"] for event in persisted] == ["answer.accepted"]
+
+
+def test_replacing_connection_publishes_no_counts(make_game, settings: Settings) -> None:
+    game: GameFixture = make_game()
+    game.add_player("Ada")
+    game.connect(game.player_token("Ada"))
+    game.open_first_question()
+    drain(settings, settings.broadcast_queue, game.game_id)
+    game.connect(game.player_token("Ada"))
+    events = drain(settings, settings.broadcast_queue, game.game_id)
+    assert [event["type"] for event in events] == ["player.replaced"]
 
 
 def test_replaced_publish_failure_keeps_connection(

@@ -72,6 +72,17 @@ def test_game_rejections_counted(make_game, settings: Settings) -> None:
         assert sample("connects_total", ACCEPTED) == accepted, reason
 
 
+@pytest.mark.usefixtures("off_lambda")
+def test_ended_game_rejection_counted(make_game) -> None:
+    game: GameFixture = make_game()
+    host, _ = game.connect(game.host_token())
+    assert game.send(host, {"action": "end"})["type"] == "ok"
+    before = sample("connects_total", rejected("game_ended"))
+    _, response = game.connect(game.host_token())
+    assert response["statusCode"] == 409
+    assert sample("connects_total", rejected("game_ended")) == before + 1
+
+
 def test_connect_reasons_are_closed() -> None:
     reasons = metrics.METRICS["connects_total"].labels["reason"]
     assert reasons == metrics.CONNECT_REJECTION_REASONS

@@ -70,6 +70,8 @@ def hosted(game_id: str, date: str, status: str, players: int, winner: str | Non
         "status": status,
         "player_count": players,
         "winner": winner,
+        # The fixture's games are in MySQL only, so none is live in Redis.
+        "live": False,
     }
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from playwright.sync_api import APIResponse, Page, Route, expect
 
 from livequiz.questions import Slider, distribution
+from livequiz.services import game_store
+from livequiz.store import GameStore
 from tests.conftest import scaled
 from tests.web.conftest import GameClient, RestClient, User
 
@@ -277,6 +279,66 @@ def test_host_resumes_after_closing_tab(
     assert resumed["pin"] == game["pin"]
 
 
+def test_host_resumes_lobby_after_closing_tab(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """A host who closed the tab of a lobby with players waiting takes it up again."""
+    host = open_user("host", "projector")
+    page = host.page
+    game = open_lobby(page, rest)
+    seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
+
+    page.close()
+    page = host.context.new_page()
+    page.goto("/host")
+    past = page.locator(f'.past-game[data-game-id="{game["gameId"]}"]')
+    expect(past).to_contain_text("waiting in the lobby")
+    # A lobby has no answers, so it offers no report.
+    expect(past.get_by_role("button", name="CSV report")).to_have_count(0)
+    past.get_by_role("button", name="Resume hosting").click()
+
+    expect(page.get_by_role("heading", name="Waiting for players")).to_be_visible()
+    expect(page.locator(".connection")).to_have_text("Connected")
+    expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
+    expect(page.locator(".players .nickname")).to_have_text(["Ada"])
+    expect(page.get_by_role("button", name="Start game")).to_be_enabled()
+
+
+def test_expired_past_game_not_resumable(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """An expired game loses "Resume hosting" on the failed resume and after a reload."""
+    host = open_user("host", "projector")
+    page = host.page
+    game = open_lobby(page, rest)
+    seat(rest, game_client, game["pin"], "Ada")
+    expect(page.locator(".player-count")).to_have_text("1 player joined, 1 connected")
+    page.get_by_role("button", name="Start game").click()
+    expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][0]["text"])
+    page.close()
+
+    page = host.context.new_page()
+    page.goto("/host")
+    past = page.locator(f'.past-game[data-game-id="{game["gameId"]}"]')
+    resume = past.get_by_role("button", name="Resume hosting")
+    expect(past).to_contain_text("still running")
+    expect(resume).to_be_visible()
+    # The game expires after the history was read: the button then fails with 404.
+    game_store().redis.delete(GameStore.key(game["gameId"], "game"))
+    resume.click()
+    expect(past).to_contain_text("no longer live")
+    expect(resume).to_have_count(0)
+    expect(page.locator("#notice")).to_contain_text("no longer live")
+    expect(past.get_by_role("button", name="CSV report")).to_be_visible()
+
+    # A history read after the expiry shows it from the start.
+    page.reload()
+    expect(past).to_contain_text("no longer live")
+    expect(past).not_to_contain_text("still running")
+    expect(resume).to_have_count(0)
+
+
 def test_answered_count_after_late_join(
     open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
 ) -> None:
@@ -294,6 +356,25 @@ def test_answered_count_after_late_join(
     page.get_by_role("button", name="Start game").click()
     expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][0]["text"])
     expect(page.locator(".answered-count")).to_have_text("0 of 1 connected players answered")
+
+
+def test_answered_count_after_join_during_question(
+    open_user: Callable[..., User], rest: RestClient, game_client: Callable[[str], GameClient]
+) -> None:
+    """A player who joins while a question is open counts as connected before any answer."""
+    page = open_user("host", "projector").page
+    game = open_lobby(page, rest)
+    seat(rest, game_client, game["pin"], "Ada")
+    seat(rest, game_client, game["pin"], "Bob")
+    expect(page.locator(".player-count")).to_have_text("2 players joined, 2 connected")
+    page.get_by_role("button", name="Start game").click()
+    expect(page.locator(".stage .question-text")).to_have_text(QUIZ["questions"][0]["text"])
+    expect(page.locator(".answered-count")).to_have_text("0 of 2 connected players answered")
+
+    cy = seat(rest, game_client, game["pin"], "Cy")
+    expect(page.locator(".answered-count")).to_have_text("0 of 3 connected players answered")
+    assert cy.send("answer", question=0, choice=1)["type"] == "answer_received"
+    expect(page.locator(".answered-count")).to_have_text("1 of 3 connected players answered")
 
 
 SLIDER_QUIZ: dict[str, Any] = {

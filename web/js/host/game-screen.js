@@ -21,7 +21,9 @@ const SOCKET_ERRORS = {
   not_connected: "The connection to the game was lost. Wait for it to reconnect, then try again.",
 };
 
-// Failed connection attempts in a row before the page checks whether the game still exists.
+// Failed connection attempts in a row before the page says that it cannot reach the game.
+// The page already reads the game's phase after the first failure, because $connect rejects a
+// host token of an ended game, and a reload on the podium must still show it.
 const FAILURES_BEFORE_CHECK = 3;
 // The waits before each new reading of the final ranking after a failed one, in milliseconds.
 // After the last, the page stops and leaves the host a "Try again" button.
@@ -160,24 +162,41 @@ class GameScreen {
     setText(this.status, words[state] || state);
     if (state === "open") {
       this.app.clearNotice();
-    } else if (state === "reconnecting" && failures === FAILURES_BEFORE_CHECK) {
-      this.checkGameExists();
+    } else if (state === "reconnecting" && (failures === 1 || failures === FAILURES_BEFORE_CHECK)) {
+      this.checkGame(failures);
     }
   }
 
-  /** After repeated refused connections, tell a game that expired from a network failure. */
-  async checkGameExists() {
+  /**
+   * After a refused connection, tell an ended or expired game from a network failure. An
+   * ended game gets its podium, an expired one sends the host back to the library, and a
+   * live one that still refuses after FAILURES_BEFORE_CHECK attempts gets a warning.
+   */
+  async checkGame(failures) {
+    const warn = failures >= FAILURES_BEFORE_CHECK;
+    let reply;
     try {
-      await gamePlayers(this.game.gameId, this.app.login.token);
-      this.app.notify("Cannot reach the game. The page keeps trying: check your connection.", "warn");
+      reply = await gamePlayers(this.game.gameId, this.app.login.token);
     } catch (error) {
       if (error.code === "unknown_game" || error.code === "not_game_host") {
         clearGame();
         this.app.show("library");
         this.app.notify("That game has ended or expired. Start a new one from your quizzes.", "warn");
-      } else {
+      } else if (warn) {
         this.app.fail(error);
       }
+      return;
+    }
+    if (this.stopped) {
+      return;
+    }
+    if (reply.phase === "ended") {
+      this.socket.close();
+      if (this.phase !== "ended") {
+        this.endedFrame({});
+      }
+    } else if (warn) {
+      this.app.notify("Cannot reach the game. The page keeps trying: check your connection.", "warn");
     }
   }
 

@@ -2,7 +2,7 @@
 // game screen offers the reports on its podium only, and a host who left it finds them here.
 
 import { downloadFile, resumeGame, userHistory } from "../lib/api.js";
-import { el } from "../lib/dom.js";
+import { el, setText } from "../lib/dom.js";
 import { saveFile } from "./files.js";
 import { saveGame } from "./session.js";
 import { countOf } from "./words.js";
@@ -12,14 +12,18 @@ const HISTORY_PAGE = 20;
 
 const DATE_FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
+// The history's `live` is false for a lobby or running game that expired from Redis, whose
+// status MySQL still has as "lobby" or "running".
 function describe(game) {
   const parts = [DATE_FORMAT.format(new Date(game.date)), countOf(game.player_count, "player")];
   if (game.status === "ended") {
     parts.push(game.winner ? `won by ${game.winner}` : "no winner");
+  } else if (!game.live) {
+    parts.push(game.status === "running" ? "no longer live" : "never started");
   } else if (game.status === "running") {
     parts.push("still running");
   } else {
-    parts.push("never started");
+    parts.push("waiting in the lobby");
   }
   return parts.join(" · ");
 }
@@ -46,7 +50,9 @@ function gameRow(app, game) {
       attrs: { "aria-label": `Download the ${text} report of ${game.quiz_title}, ${when}` },
       on: { click: () => download(kind) },
     });
-  // A host who closed the tab of a running game gets a new host token and its screen back.
+  const summary = el("p", { class: "muted", text: describe(game) });
+  // A host who closed the tab of a lobby or running game gets a new host token and its
+  // screen back.
   const resume = async (button) => {
     button.disabled = true;
     try {
@@ -60,12 +66,20 @@ function gameRow(app, game) {
       saveGame(hosted);
       app.show("game", hosted);
     } catch (error) {
+      if (error.code === "unknown_game" || error.code === "game_ended") {
+        // The game expired from Redis or ended since the history was read: no retry can work.
+        game.live = false;
+        setText(summary, describe(game));
+        button.remove();
+        app.notify(`${game.quiz_title} is no longer live, so it cannot be resumed.`, "warn");
+        return;
+      }
       button.disabled = false;
       app.fail(error);
     }
   };
   const resumeButton =
-    game.status === "running"
+    game.live && game.status !== "ended"
       ? el("button", {
           type: "button",
           class: "small",
@@ -76,24 +90,21 @@ function gameRow(app, game) {
       : null;
   // A game that never started has no answers to report.
   const started = game.status !== "lobby";
-  return el(
-    "li",
-    { class: "quiz-row card past-game", dataset: { gameId: game.game_id } },
-    el(
-      "div",
-      { class: "quiz-summary" },
-      el("h3", { class: "quiz-title", text: game.quiz_title }),
-      el("p", { class: "muted", text: describe(game) }),
-    ),
-    started
+  const actions =
+    started || resumeButton
       ? el(
           "div",
           { class: "row quiz-actions" },
           resumeButton,
-          reportButton("csv", "CSV"),
-          reportButton("xlsx", "Excel"),
+          started ? reportButton("csv", "CSV") : null,
+          started ? reportButton("xlsx", "Excel") : null,
         )
-      : null,
+      : null;
+  return el(
+    "li",
+    { class: "quiz-row card past-game", dataset: { gameId: game.game_id } },
+    el("div", { class: "quiz-summary" }, el("h3", { class: "quiz-title", text: game.quiz_title }), summary),
+    actions,
   );
 }
 
