@@ -4,6 +4,7 @@ The names are set before any livequiz module reads its settings, so handlers und
 publish to this run's exchange and queues, and the real ``livequiz`` ones stay untouched.
 """
 
+import asyncio
 import os
 import secrets
 import uuid
@@ -33,6 +34,25 @@ TIMEOUT_FACTOR = float(os.environ.get("LIVEQUIZ_TEST_TIMEOUT_FACTOR", "1"))
 
 def scaled(seconds: float) -> float:
     return seconds * TIMEOUT_FACTOR
+
+
+@pytest.fixture(autouse=True)
+def _lift_browser_loop_mark(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Lift the running-loop mark that Playwright's sync API leaves in the main thread.
+
+    Once a browser test has started Playwright, its event loop stays marked as running for
+    the session, and asyncio.run() in a later test raises. The mark is lifted for every test
+    outside tests/web and put back after it, for the browser tests that follow.
+    """
+    if request.node.nodeid.startswith("tests/web/"):
+        yield
+        return
+    running = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(running)
 
 
 @pytest.fixture(scope="session")
