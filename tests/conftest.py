@@ -60,18 +60,22 @@ def settings() -> Settings:
     return get_settings()
 
 
+def delete_topology(names: Settings) -> None:
+    """Delete the queues, dead-letter queues and exchanges that ``names`` gives."""
+    connection = pika.BlockingConnection(pika.URLParameters(names.rabbitmq_url))
+    channel = connection.channel()
+    for queue in queue_names(names).values():
+        channel.queue_delete(queue)
+        channel.queue_delete(queue + ".dead")
+    channel.exchange_delete(names.exchange)
+    channel.exchange_delete(names.exchange + ".dead")
+    connection.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _delete_test_topology() -> Iterator[None]:
     yield
-    current = get_settings()
-    connection = pika.BlockingConnection(pika.URLParameters(current.rabbitmq_url))
-    channel = connection.channel()
-    for queue in queue_names(current).values():
-        channel.queue_delete(queue)
-        channel.queue_delete(queue + ".dead")
-    channel.exchange_delete(current.exchange)
-    channel.exchange_delete(current.exchange + ".dead")
-    connection.close()
+    delete_topology(get_settings())
 
 
 @pytest.fixture(scope="module")

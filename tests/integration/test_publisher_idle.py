@@ -15,8 +15,8 @@ import pytest
 
 from livequiz import events
 from livequiz.config import Settings
-from livequiz.events import Event, Publisher, queue_names
-from tests.conftest import scaled
+from livequiz.events import Event, Publisher
+from tests.conftest import delete_topology, scaled
 
 # Seconds between heartbeats: the broker drops the connection after two missed ones.
 HEARTBEAT_S = 1
@@ -37,14 +37,7 @@ def idle_settings(settings: Settings) -> Iterator[Settings]:
         }
     )
     yield own
-    connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
-    channel = connection.channel()
-    for queue in queue_names(own).values():
-        channel.queue_delete(queue)
-        channel.queue_delete(queue + ".dead")
-    channel.exchange_delete(own.exchange)
-    channel.exchange_delete(own.exchange + ".dead")
-    connection.close()
+    delete_topology(own)
 
 
 def test_idle_publisher_reconnects_quietly(

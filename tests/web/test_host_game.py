@@ -37,14 +37,8 @@ QUIZ: dict[str, Any] = {
 }
 
 
-def open_lobby(
-    page: Page,
-    rest: RestClient,
-    options: dict[str, str | bool] | None = None,
-    quiz: dict[str, Any] = QUIZ,
-) -> dict[str, Any]:
-    """Register through the page, save ``quiz``, open its lobby with ``options`` and return the
-    game."""
+def open_game_options(page: Page, rest: RestClient, quiz: dict[str, Any]) -> None:
+    """Register through the page, save ``quiz`` and open its game options."""
     page.goto("/host")
     page.get_by_role("button", name="Create an account").click()
     page.get_by_label("Your name").fill("Game Host")
@@ -56,6 +50,17 @@ def open_lobby(
     rest.create_quiz(login["token"], quiz)
     page.reload()
     page.get_by_role("button", name=f"Host {quiz['title']}").click()
+
+
+def open_lobby(
+    page: Page,
+    rest: RestClient,
+    options: dict[str, str | bool] | None = None,
+    quiz: dict[str, Any] = QUIZ,
+) -> dict[str, Any]:
+    """Register through the page, save ``quiz``, open its lobby with ``options`` and return the
+    game."""
+    open_game_options(page, rest, quiz)
     for label, value in (options or {}).items():
         if isinstance(value, bool):
             page.get_by_label(label).set_checked(value)

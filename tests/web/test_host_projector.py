@@ -4,8 +4,6 @@ A room cannot scroll the host's laptop, so the players list in the lobby, the an
 of an open question and the explanation and leaderboard of a reveal must all be in view.
 """
 
-import json
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ from typing import Any
 from playwright.sync_api import Locator, Page, expect
 
 from tests.web.conftest import GameClient, RestClient, User
-from tests.web.test_host_game import open_lobby, seat
+from tests.web.test_host_game import open_game_options, open_lobby, seat
 
 SMALL_PROJECTOR = {"width": 1366, "height": 768}
 
@@ -138,16 +136,6 @@ def test_small_projector_fits_game_options(
     """The game options and their "Open the lobby" button fit a 1366 x 768 screen."""
     page = open_user("host", "projector").page
     page.set_viewport_size(SMALL_PROJECTOR)
-    page.goto("/host")
-    page.get_by_role("button", name="Create an account").click()
-    page.get_by_label("Your name").fill("Projector Host")
-    page.get_by_label("E-mail address").fill(f"fit-{uuid.uuid4().hex[:12]}@example.com")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Your quizzes")).to_be_visible()
-    login = json.loads(page.evaluate("localStorage.getItem('livequiz.host.login')"))
-    rest.create_quiz(login["token"], QUIZ)
-    page.reload()
-    page.get_by_role("button", name=f"Host {QUIZ['title']}").click()
+    open_game_options(page, rest, QUIZ)
     screenshot(page, "small-projector-options")
     assert_in_view(page, page.get_by_role("button", name="Open the lobby"), "Open the lobby")
