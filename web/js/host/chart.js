@@ -3,7 +3,7 @@
 // and reads as a list to screen readers.
 
 import { el } from "../lib/dom.js";
-import { formatDecimal, sliderPlaces } from "../lib/numbers.js";
+import { ceilDivide, formatDecimal, formatScaled, scaledCount, sliderPlaces } from "../lib/numbers.js";
 import { optionShape, paintOption } from "../lib/options.js";
 
 /**
@@ -101,29 +101,6 @@ export function distributionChart(reveal, view) {
   return chart;
 }
 
-/** Return `value` as a BigInt count of 10^-places, such as 12n for 1.2 with 1 place. */
-function scaled(value, places) {
-  const [whole, fraction = ""] = Number(value).toFixed(places).split(".");
-  const digits = BigInt(whole.replace("-", "") + fraction);
-  return whole.startsWith("-") ? -digits : digits;
-}
-
-/** Format a BigInt count of 10^-places as a decimal, the inverse of scaled. */
-function unscaled(count, places) {
-  const sign = count < 0n ? "-" : "";
-  const digits = (count < 0n ? -count : count).toString().padStart(places + 1, "0");
-  if (places === 0) {
-    return sign + digits;
-  }
-  return `${sign}${digits.slice(0, -places)}.${digits.slice(-places)}`;
-}
-
-/** Divide BigInts and round up, for a positive divisor. */
-function ceilDivide(dividend, divisor) {
-  const quotient = dividend / divisor;
-  return quotient * divisor < dividend ? quotient + 1n : quotient;
-}
-
 /**
  * Label the slider's ten ranges by the values on its steps that each holds, first to last,
  * as the server counts them: a value min + i·step falls in range k when
@@ -137,9 +114,9 @@ export function rangeLabels(view) {
   if (!(step > 0) || !Number.isFinite(Number(view?.min)) || !Number.isFinite(Number(view?.max))) {
     return null;
   }
-  const minimum = scaled(view.min, places);
-  const width = scaled(view.max, places) - minimum;
-  const stepCount = scaled(step, places);
+  const minimum = scaledCount(view.min, places);
+  const width = scaledCount(view.max, places) - minimum;
+  const stepCount = scaledCount(step, places);
   if (width <= 0n || stepCount <= 0n) {
     return null;
   }
@@ -151,7 +128,7 @@ export function rangeLabels(view) {
     if (last > lastStep) {
       last = lastStep;
     }
-    const value = (index) => unscaled(minimum + index * stepCount, places);
+    const value = (index) => formatScaled(minimum + index * stepCount, places);
     if (last < first) {
       labels.push("no value on a step");
     } else if (last === first) {

@@ -57,10 +57,30 @@ export function parseDecimal(text) {
   return { count: sign === "-" ? -count : count, places };
 }
 
+/** Return `value` as a BigInt count of 10^-places, such as 12n for 1.2 with 1 place. */
+export function scaledCount(value, places) {
+  return parseDecimal(Number(value).toFixed(places)).count;
+}
+
+/** Format a BigInt count of 10^-places as a decimal, the inverse of scaledCount. */
+export function formatScaled(count, places) {
+  const sign = count < 0n ? "-" : "";
+  const digits = (count < 0n ? -count : count).toString().padStart(places + 1, "0");
+  if (places === 0) {
+    return sign + digits;
+  }
+  return `${sign}${digits.slice(0, -places)}.${digits.slice(-places)}`;
+}
+
 /** Divide BigInts and round down, for a positive divisor. */
-function floorDivide(dividend, divisor) {
+export function floorDivide(dividend, divisor) {
   const quotient = dividend / divisor;
   return quotient * divisor > dividend ? quotient - 1n : quotient;
+}
+
+/** Divide BigInts and round up, for a positive divisor. */
+export function ceilDivide(dividend, divisor) {
+  return -floorDivide(-dividend, divisor);
 }
 
 /**
@@ -75,16 +95,14 @@ export function snapToStep(value, view) {
   if (typed === null) {
     return Number.NaN;
   }
+  // The slider's numbers have at most `places` decimals, so they are read at that many, since
+  // toFixed with more would show the double's binary noise, and then brought to `scale`.
   const scale = Math.max(typed.places, places);
-  const toScale = ({ count, places: own }) => count * 10n ** BigInt(scale - own);
-  const minimum = toScale(parseDecimal(Number(view.min).toFixed(places)));
-  const step = toScale(parseDecimal(Number(view.step || 1).toFixed(places)));
-  const offset = toScale(typed) - minimum;
+  const toScale = (count, own) => count * 10n ** BigInt(scale - own);
+  const minimum = toScale(scaledCount(view.min, places), places);
+  const step = toScale(scaledCount(view.step || 1, places), places);
+  const offset = toScale(typed.count, typed.places) - minimum;
   // floor((value - min) / step + 1/2), in whole numbers: floor((2 * offset + step) / (2 * step)).
   const steps = floorDivide(2n * offset + step, 2n * step);
-  const snapped = minimum + steps * step;
-  const negative = snapped < 0n;
-  const digits = (negative ? -snapped : snapped).toString().padStart(scale + 1, "0");
-  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  return Number((negative ? "-" : "") + text);
+  return Number(formatScaled(minimum + steps * step, scale));
 }
