@@ -170,12 +170,17 @@ def rmq_event(queue: str, events: list[Event]) -> dict[str, Any]:
     }
 
 
-def recheck_timers(settings: Settings, game_id: str) -> list[Event]:
-    """Take a game's answered checks (``question.recheck``) off the delay queue of the player
-    grace period, and off the deadline queue in case the broker already expired them there."""
-    queue = delay_queue_name(settings.exchange, settings.player_grace_s * 1000)
+def drain_timers(settings: Settings, game_id: str, delay_ms: int) -> list[Event]:
+    """Take a game's timers off the delay queue of ``delay_ms``, and off the deadline queue in
+    case the broker already expired them there."""
+    queue = delay_queue_name(settings.exchange, delay_ms)
     found = drain(settings, queue, game_id) + drain(settings, settings.deadline_queue, game_id)
     return [Event.from_json(json.dumps(message).encode()) for message in found]
+
+
+def recheck_timers(settings: Settings, game_id: str) -> list[Event]:
+    """Take a game's answered checks (``question.recheck``) off their queues."""
+    return drain_timers(settings, game_id, settings.player_grace_s * 1000)
 
 
 def fire_due(settings: Settings, timers: list[Event]) -> None:

@@ -5,7 +5,6 @@ and elapsed times are exact. Timers are taken off their delay queues and fed to 
 function at once, instead of waiting for the broker to expire them.
 """
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,11 +13,11 @@ import pytest
 
 from functions.answer import deadline as deadline_function
 from livequiz.config import Settings
-from livequiz.events import Event, delay_queue_name
+from livequiz.events import Event
 from livequiz.quizzes import parse_quiz, redis_questions
 from livequiz.rules import GameOptions
 from tests.handlers.conftest import Clock
-from tests.support import GameFixture, context, drain, rmq_event
+from tests.support import GameFixture, context, drain, drain_timers, rmq_event
 
 START_MS = 1_900_000_000_000
 # The order in which ordering questions of 2 to 4 items show them in these tests.
@@ -79,13 +78,7 @@ class Table:
     def timers(self, delay_ms: int) -> list[Event]:
         """Take this game's timers off the delay queue of ``delay_ms``, and off the deadline
         queue in case the broker already expired them there."""
-        found = []
-        for queue in (
-            delay_queue_name(self.settings.exchange, delay_ms),
-            self.settings.deadline_queue,
-        ):
-            found += drain(self.settings, queue, self.game_id)
-        return [Event.from_json(json.dumps(message).encode()) for message in found]
+        return drain_timers(self.settings, self.game_id, delay_ms)
 
     def fire(self, timers: list[Event]) -> dict[str, Any]:
         """Run the deadline function on ``timers`` and return its result."""
