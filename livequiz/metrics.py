@@ -554,7 +554,7 @@ def count_broker_dead_letters(
     closed channel). The exception is raised again unchanged.
 
     NOTE: a batch whose invocation times out on Lambda raises nothing here, so its messages
-    at the limit are not counted; the dead-letter queue gauge still shows them.
+    at the limit are not counted. The dead-letter queue gauge still shows them.
     """
 
     def decorate(function: Callable[Params, Result]) -> Callable[Params, Result]:

@@ -621,12 +621,14 @@ class Play:
         if grace_s == 0:
             self.close_if_everyone_answered(game_id, now_ms)
             return
+
         # Read first: the read also publishes the game's outbox, as every action does.
         state = self._state(game_id, now_ms)
         if state.phase is not GamePhase.QUESTION_OPEN:
             return
         if not self.store.everyone_online_answered(game_id, state.question):
             return
+
         at_ms = now_ms + grace_s * 1000
         data = {"question": state.question, "round": state.round, "deadline_ms": at_ms}
         event_id = f"recheck:{game_id}:{state.round}:{now_ms}"
@@ -635,7 +637,10 @@ class Play:
             self.publisher.deliver(OutboxEntry(DEADLINE_ROUTING_KEY, event, at_ms), now_ms)
         except ServiceError:
             # The disconnect must still succeed. The question then closes at its deadline.
-            logger.exception("could not set the answered check of game %s", game_id)
+            logger.exception(
+                "setting the answered check of game %s failed; the question closes at its deadline",
+                game_id,
+            )
             return
         logger.info(
             "a player left question %d of game %s, which everyone connected has answered; "

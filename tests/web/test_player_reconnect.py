@@ -206,7 +206,8 @@ def test_late_sync_reply_keeps_question(
     assert host.send("start")["type"] == "ok"
     expect_question(page, quiz["questions"][0]["text"])
     relay.release()
-    # The page drops the stale reply and asks again; the new reply shows the open question.
+    # The page drops the stale reply and requests the state again. The new reply shows the
+    # open question.
     relay.wait_for_states(3)
     expect_question(page, quiz["questions"][0]["text"])
     page.keyboard.press("2")

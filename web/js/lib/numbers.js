@@ -85,7 +85,7 @@ export function ceilDivide(dividend, divisor) {
 
 /**
  * Snap `value` (a number or its text) to the slider `view`'s nearest step, halves rounded up,
- * as the server does: in exact decimal arithmetic on the number as JavaScript prints it,
+ * as the server does. The sums are exact decimals of the number as JavaScript prints it,
  * which is the same shortest form that the server reads. Returns the step as a number, or
  * NaN when `value` is not a number.
  */
